@@ -1,0 +1,57 @@
+# scicurate: set-up, demo, tests, lint and benchmarks. Needs only python3 (>= 3.11) and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS  := .tools
+UV_VERSION := 0.13.8
+# Use uv from PATH when there is one; otherwise bootstrap a pinned copy into .tools/.
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv-venv/bin/uv)
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+# Pass a machine's local wheel folder (the standard pip variable) on to uv.
+ifdef PIP_FIND_LINKS
+export UV_FIND_LINKS ?= $(PIP_FIND_LINKS)
+endif
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Prefect offline: patient ephemeral server, no telemetry.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+
+.PHONY: help setup demo test lint format bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(TOOLS)/uv-venv/bin/uv:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "python3 >= 3.11 is required")'
+	$(PYTHON) -m venv $(TOOLS)/uv-venv
+	$(TOOLS)/uv-venv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+setup: $(STAMP) ## create .venv from uv.lock (run by every other target)
+
+demo: $(STAMP) ## run the whole loop offline on the bundled sample
+	$(UV) run --no-sync scicurate demo
+
+test: $(STAMP) ## run the test suite
+	$(UV) run --no-sync pytest
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(UV) run --no-sync ruff check --fix .
+	$(UV) run --no-sync ruff format .
+
+bench: $(STAMP) ## run every benchmark in bench/ (prints JSON lines)
+	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(UV) run --no-sync python $$b; done
+
+clean: ## remove the environments and local data (never ../shared)
+	rm -rf $(VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Label Studio round trip: labeling config, push, sync, agreement, routing."""

@@ -1,0 +1,1 @@
+"""scicurate flows, CLI and settings: the edge that wires the libraries together."""

@@ -1,0 +1,85 @@
+"""Rich rendering of library results for the terminal. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from warehouse.sql import QueryResult
+from warehouse.status import StatusReport
+
+console = Console(highlight=False)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "[dim]NULL[/]"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, list | dict):
+        return escape(json.dumps(value, default=str, ensure_ascii=False))
+    return escape(str(value))
+
+
+def status_tables(report: StatusReport) -> list[Table]:
+    stages = Table(title="Backlog per stage", title_justify="left")
+    stages.add_column("pipeline")
+    stages.add_column("stage")
+    stages.add_column("count", justify="right")
+    previous = None
+    for s in report.stages:
+        stages.add_row(s.pipeline if s.pipeline != previous else "", s.stage, f"{s.count:,}")
+        previous = s.pipeline
+    tables = [stages]
+
+    runs = Table(title="Last run of each flow", title_justify="left")
+    for col in ("flow", "state", "started (UTC)", "took", "counts"):
+        runs.add_column(col)
+    for r in report.runs:
+        took = f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "…"
+        state = {"completed": "[green]completed[/]", "failed": "[red]failed[/]"}.get(
+            r.status, r.status
+        )
+        counts = ", ".join(f"{k}={v}" for k, v in r.counts.items())
+        if r.error:
+            counts = f"{counts} [red]{escape(r.error)}[/]".strip()
+        runs.add_row(escape(r.flow), state, _cell(r.started_at), took, counts)
+    if not report.runs:
+        runs.add_row("[dim]no runs yet[/]", "", "", "", "")
+    tables.append(runs)
+
+    problems = Table(title="Failures and quarantine", title_justify="left")
+    for col in ("where", "reason", "count"):
+        problems.add_column(col, justify="right" if col == "count" else "left")
+    for p in report.problems:
+        problems.add_row(p.where, escape(p.reason), f"{p.count:,}")
+    if not report.problems:
+        problems.add_row("[dim]none[/]", "", "")
+    tables.append(problems)
+    return tables
+
+
+def status_json(report: StatusReport) -> str:
+    return json.dumps(
+        {
+            "stages": [s.__dict__ for s in report.stages],
+            "runs": [r.__dict__ for r in report.runs],
+            "problems": [p.__dict__ for p in report.problems],
+        },
+        default=str,
+        indent=2,
+    )
+
+
+def query_table(result: QueryResult) -> Table:
+    table = Table(show_lines=False)
+    for col in result.columns:
+        table.add_column(escape(col))
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    return table

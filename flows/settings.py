@@ -1,0 +1,135 @@
+"""Settings, read once at the edge (the CLI or a flow) and passed down as parameters.
+
+Sources, highest priority first: explicit overrides (CLI options), environment variables, an
+optional ``scicurate.toml`` (in the working directory, or named by ``SCICURATE_CONFIG``), then
+defaults. Secrets are ``SecretStr``: they print as ``**********`` everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from warehouse import Warehouse
+
+CONFIG_ENV = "SCICURATE_CONFIG"
+DEFAULT_CONFIG = Path("scicurate.toml")
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; the message names each bad field and its source."""
+
+
+def _env(name: str, *aliases: str) -> Any:
+    return AliasChoices(name, *aliases)
+
+
+class Settings(BaseSettings):
+    """Every knob scicurate reads. Field names double as keys in ``scicurate.toml``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCICURATE_",
+        extra="forbid",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+    )
+
+    home: Path = Field(default=Path(".scicurate"), description="warehouse, PDFs, datasets")
+
+    arxiv_api_url: HttpUrl = HttpUrl("https://export.arxiv.org/api/query")
+    arxiv_oai_url: HttpUrl = HttpUrl("https://oaipmh.arxiv.org/oai")
+    arxiv_pdf_url: HttpUrl = HttpUrl("https://arxiv.org/pdf/")
+    arxiv_min_interval_s: float = Field(default=3.0, ge=0, description="gap between requests")
+
+    openreview_api_url: HttpUrl = HttpUrl("https://api2.openreview.net")
+    openreview_api_v1_url: HttpUrl = HttpUrl("https://api.openreview.net")
+    openreview_username: str | None = Field(
+        default=None, validation_alias=_env("openreview_username", "OPENREVIEW_USERNAME")
+    )
+    openreview_password: SecretStr | None = Field(
+        default=None, validation_alias=_env("openreview_password", "OPENREVIEW_PASSWORD")
+    )
+
+    label_studio_url: HttpUrl | None = Field(
+        default=None, validation_alias=_env("label_studio_url", "LABEL_STUDIO_URL")
+    )
+    label_studio_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("label_studio_api_key", "LABEL_STUDIO_API_KEY")
+    )
+
+    llm_url: HttpUrl | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    http_timeout_s: float = Field(default=60.0, gt=0)
+    max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
+    lock_timeout_s: float = Field(default=60.0, gt=0, description="wait for the DuckDB lock")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config))
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.home / "pdfs"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.home / "datasets"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    def warehouse(self) -> Warehouse:
+        from warehouse import RetryPolicy
+
+        return Warehouse(self.warehouse_path, retry=RetryPolicy(timeout=self.lock_timeout_s))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; ``overrides`` (non-None values only) win over every other source.
+
+    Raises ``SettingsError`` with one line per invalid field, never echoing the value.
+    """
+    config = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+    if CONFIG_ENV in os.environ and not config.is_file():
+        raise SettingsError(f"{CONFIG_ENV} names {config}, which is not a file")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"SCICURATE_{field.upper()}"
+            problems.append(f"{field} ({env} or '{field}' in {config}): {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot read {config}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Crawlers: arXiv (API, OAI-PMH, Kaggle snapshot, PDFs) and OpenReview."""

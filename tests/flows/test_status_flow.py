@@ -1,0 +1,59 @@
+"""The status flow runs on a real (ephemeral) Prefect API and publishes its artifacts."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from flows.status import status_flow, status_markdown
+from tests.warehouse.test_papers import FULL
+from warehouse import Warehouse
+from warehouse.papers import upsert_papers
+from warehouse.status import collect_status
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_status_flow_publishes_table_artifact(wh: Warehouse) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    upsert_papers(wh, [dataclasses.replace(FULL, paper_id=f"p{i}") for i in range(4)])
+    with wh.write() as con:
+        con.execute(
+            "INSERT INTO pdfs (paper_id, version, url, status, reason) "
+            "VALUES ('p0', 'v1', 'u', 'quarantined', 'truncated PDF')"
+        )
+
+    state = status_flow(str(wh.path), return_state=True)
+    assert state.is_completed()
+    report = state.result()
+    assert report.count("papers") == 4
+
+    async def read() -> list[object]:
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["status"]))
+            )
+
+    artifacts = asyncio.run(read())
+    assert artifacts, "no status artifact was published"
+    latest = artifacts[-1]
+    assert latest.type == "table"
+    rows = latest.data if isinstance(latest.data, list) else __import__("json").loads(latest.data)
+    counts = {r["stage"]: r["count"] for r in rows}
+    assert counts["papers"] == 4
+    assert counts["pdfs quarantined"] == 1
+
+
+def test_status_markdown_lists_problems_and_next_steps(mem_wh: Warehouse) -> None:
+    assert "No failures" in status_markdown(collect_status(mem_wh))
+    with mem_wh.write() as con:
+        con.execute(
+            "INSERT INTO rejects (source, input, line_no, reason) "
+            "VALUES ('arxiv-snapshot', 'f', 3, 'bad JSON')"
+        )
+    text = status_markdown(collect_status(mem_wh))
+    assert "1 in `rejects`: arxiv-snapshot: bad JSON" in text
+    assert "Next:" in text

@@ -1,0 +1,15 @@
+"""The DuckDB catalog: schema migrations, typed reads and writes, status, datasets."""
+
+from warehouse.db import RetryPolicy, Warehouse
+from warehouse.errors import WarehouseError
+from warehouse.migrate import current_version, ensure_current, latest_version, migrate
+
+__all__ = [
+    "RetryPolicy",
+    "Warehouse",
+    "WarehouseError",
+    "current_version",
+    "ensure_current",
+    "latest_version",
+    "migrate",
+]

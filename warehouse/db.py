@@ -1,0 +1,179 @@
+"""Opening the warehouse: short connections, lock-conflict retries, clear errors.
+
+DuckDB lets one process hold a database file open for writing at a time, and the lock is held
+for as long as a connection is open. So the warehouse never keeps a connection: every read or
+write opens one, does its work in one transaction and closes it. A process that finds the file
+locked retries with jittered exponential backoff until ``lock_timeout`` runs out.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.errors import CorruptDatabaseError, LockTimeoutError, WarehouseError
+
+MEMORY = ":memory:"
+
+_LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
+_CORRUPT_MARKERS = (
+    "not a valid DuckDB database file",
+    "database file is corrupt",
+    "Corrupt database file",
+    "older version of DuckDB",
+    "newer version of DuckDB",
+    "storage version",
+)
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` says another process holds the database file."""
+    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in _LOCK_MARKERS)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for lock conflicts: first delay, cap, and total budget, all in seconds."""
+
+    first_delay: float = 0.02
+    max_delay: float = 1.0
+    timeout: float = 60.0
+
+
+class Warehouse:
+    """A handle on one DuckDB catalog file (or an in-memory database for tests).
+
+    The handle is cheap and holds no open file: ``read()`` and ``write()`` open a connection
+    for the duration of a ``with`` block. For ``:memory:`` one connection is kept, since the
+    data would otherwise vanish with it.
+    """
+
+    def __init__(self, path: Path | str, *, retry: RetryPolicy | None = None) -> None:
+        self.path = path if str(path) == MEMORY else Path(path)
+        self.retry = retry or RetryPolicy()
+        self._memory: duckdb.DuckDBPyConnection | None = None
+        self._memory_lock = threading.RLock()
+        self.lock_waits = 0  # how often this handle found the file locked and backed off
+
+    @property
+    def in_memory(self) -> bool:
+        return str(self.path) == MEMORY
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r})"
+
+    def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Open a connection, retrying while another process holds the lock."""
+        assert isinstance(self.path, Path)
+        if read_only and not self.path.exists():
+            from warehouse.errors import NotMigratedError
+
+            raise NotMigratedError(
+                f"no warehouse at {self.path}; run `scicurate warehouse migrate` first"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        delay = self.retry.first_delay
+        deadline = time.monotonic() + self.retry.timeout
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if is_lock_conflict(exc):
+                    if time.monotonic() >= deadline:
+                        raise LockTimeoutError(
+                            f"{self.path} stayed locked by another process for "
+                            f"{self.retry.timeout:.0f}s; is a long-running writer still active?"
+                        ) from None
+                    self.lock_waits += 1
+                    time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter, not crypto
+                    delay = min(delay * 2, self.retry.max_delay)
+                    continue
+                if any(m in str(exc) for m in _CORRUPT_MARKERS):
+                    raise CorruptDatabaseError(
+                        f"{self.path} is not a DuckDB database this build can open "
+                        f"({_first_line(exc)}); move it aside or restore it from a backup — "
+                        "scicurate never resets a catalog it cannot read"
+                    ) from None
+                raise WarehouseError(f"cannot open {self.path}: {_first_line(exc)}") from None
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection for the duration of the block."""
+        if self.in_memory:
+            with self._memory_lock:
+                yield self._memory_connection()
+            return
+        con = self._open(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One short write transaction: committed when the block exits, rolled back on error."""
+        if self.in_memory:
+            with self._memory_lock:
+                con = self._memory_connection()
+                con.begin()
+                try:
+                    yield con
+                except BaseException:
+                    con.rollback()
+                    raise
+                con.commit()
+            return
+        con = self._open(read_only=False)
+        try:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+        finally:
+            con.close()
+
+    def _memory_connection(self) -> duckdb.DuckDBPyConnection:
+        if self._memory is None:
+            self._memory = duckdb.connect(MEMORY)
+        return self._memory
+
+    def close(self) -> None:
+        """Release the in-memory database, if any. File-backed handles hold nothing."""
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, with the result fully consumed.
+
+    DuckDB 2 keeps a partly fetched result open on the connection and refuses some later
+    calls (``unregister``, ``close``) until it is consumed, so ``fetchone()`` is avoided.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def fetch_int(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    """A single integer (a count, a version); 0 when the query returns nothing or NULL."""
+    row = fetch_one(con, sql, params)
+    return int(row[0]) if row and row[0] is not None else 0

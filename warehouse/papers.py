@@ -1,0 +1,53 @@
+"""Reading and writing papers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from warehouse.db import Warehouse, fetch_int
+from warehouse.records import Paper, paper_from_row, papers_to_arrow
+from warehouse.upsert import UpsertResult, upsert_arrow
+
+DEFAULT_BATCH = 5000
+
+
+def _batched(items: Iterable[Paper], size: int) -> Iterator[list[Paper]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def upsert_papers(
+    wh: Warehouse, papers: Iterable[Paper], *, batch_size: int = DEFAULT_BATCH
+) -> UpsertResult:
+    """Insert new papers and update changed ones, one short transaction per batch."""
+    total = UpsertResult()
+    for batch in _batched(papers, batch_size):
+        table = papers_to_arrow(batch)
+        with wh.write() as con:
+            total += upsert_arrow(
+                con,
+                "papers",
+                table,
+                ["paper_id"],
+                hash_exclude=["source"],  # the same paper from another path is not a change
+                touch=["last_changed"],
+            )
+    return total
+
+
+def get_paper(wh: Warehouse, paper_id: str) -> Paper | None:
+    with wh.read() as con:
+        cur = con.execute("SELECT * FROM papers WHERE paper_id = ?", [paper_id])
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        row = rows[0]
+        names = [d[0] for d in cur.description]
+    return paper_from_row(dict(zip(names, row, strict=True)))
+
+
+def count_papers(wh: Warehouse) -> int:
+    with wh.read() as con:
+        return fetch_int(con, "SELECT count(*) FROM papers")

@@ -1,0 +1,128 @@
+"""The typed records that flow between stages and into the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class PaperVersion:
+    version: str  # "v1"
+    created: datetime | None = None
+    size: str | None = None  # "23kb", as arXiv reports it
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One normalised paper, whichever source it came from.
+
+    ``paper_id`` is the arXiv id without its version (``2104.12255``, ``hep-th/9901001``) for
+    arXiv papers, and ``openreview:<forum>`` for OpenReview submissions.
+    """
+
+    paper_id: str
+    source: str
+    title: str | None = None
+    abstract: str | None = None
+    authors: str | None = None
+    authors_parsed: list[list[str]] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    primary_category: str | None = None
+    submitter: str | None = None
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    report_no: str | None = None
+    license: str | None = None
+    versions: list[PaperVersion] = field(default_factory=list)
+    update_date: date | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    arxiv_id: str | None = None
+    venue: str | None = None
+    venueid: str | None = None
+    forum_id: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    pdf_url: str | None = None
+    decision: str | None = None
+
+
+PAPER_VERSION_TYPE = pa.struct(
+    [("version", pa.string()), ("created", pa.timestamp("us")), ("size", pa.string())]
+)
+
+PAPER_SCHEMA = pa.schema(
+    [
+        ("paper_id", pa.string()),
+        ("source", pa.string()),
+        ("title", pa.string()),
+        ("abstract", pa.string()),
+        ("authors", pa.string()),
+        ("authors_parsed", pa.list_(pa.list_(pa.string()))),
+        ("categories", pa.list_(pa.string())),
+        ("primary_category", pa.string()),
+        ("submitter", pa.string()),
+        ("comments", pa.string()),
+        ("journal_ref", pa.string()),
+        ("doi", pa.string()),
+        ("report_no", pa.string()),
+        ("license", pa.string()),
+        ("versions", pa.list_(PAPER_VERSION_TYPE)),
+        ("update_date", pa.date32()),
+        ("published", pa.timestamp("us")),
+        ("updated", pa.timestamp("us")),
+        ("arxiv_id", pa.string()),
+        ("venue", pa.string()),
+        ("venueid", pa.string()),
+        ("forum_id", pa.string()),
+        ("keywords", pa.list_(pa.string())),
+        ("pdf_url", pa.string()),
+        ("decision", pa.string()),
+    ]
+)
+
+_PAPER_FIELDS = [f.name for f in fields(Paper)]
+
+
+def papers_to_arrow(papers: list[Paper]) -> pa.Table:
+    """Column-wise conversion of papers to an Arrow table in ``PAPER_SCHEMA``."""
+    columns: dict[str, list[Any]] = {name: [] for name in _PAPER_FIELDS}
+    for paper in papers:
+        for name in _PAPER_FIELDS:
+            value = getattr(paper, name)
+            if name == "versions":
+                value = [
+                    {"version": v.version, "created": v.created, "size": v.size} for v in value
+                ]
+            columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=PAPER_SCHEMA)
+
+
+def paper_from_row(row: dict[str, Any]) -> Paper:
+    """Build a ``Paper`` from a warehouse row (as a column-name mapping)."""
+    values: dict[str, Any] = {name: row.get(name) for name in _PAPER_FIELDS}
+    for name in ("authors_parsed", "categories", "keywords"):
+        values[name] = list(values[name] or [])
+    values["authors_parsed"] = [list(a) for a in values["authors_parsed"]]
+    values["versions"] = [
+        PaperVersion(v["version"], v["created"], v["size"]) for v in (row.get("versions") or [])
+    ]
+    return Paper(**values)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a flow, as kept in the ``runs`` lineage table."""
+
+    run_id: str
+    flow: str
+    started_at: datetime
+    status: str  # running | completed | failed
+    params: dict[str, Any] = field(default_factory=dict)
+    finished_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None

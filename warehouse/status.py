@@ -1,0 +1,84 @@
+"""The pipeline's backlog, stage by stage, read from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from warehouse.db import Warehouse, fetch_int
+from warehouse.records import RunRecord
+from warehouse.runs import last_runs
+
+
+@dataclass(frozen=True)
+class StageCount:
+    pipeline: str  # "literature" or "feedback"
+    stage: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # table the problem is recorded in
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    stages: list[StageCount]
+    runs: list[RunRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def count(self, stage: str) -> int:
+        return next(s.count for s in self.stages if s.stage == stage)
+
+
+_STAGES: list[tuple[str, str, str]] = [
+    ("literature", "papers", "SELECT count(*) FROM papers"),
+    ("literature", "pdfs ok", "SELECT count(*) FROM pdfs WHERE status = 'ok'"),
+    ("literature", "pdfs quarantined", "SELECT count(*) FROM pdfs WHERE status = 'quarantined'"),
+    ("literature", "documents ok", "SELECT count(*) FROM documents WHERE status = 'ok'"),
+    (
+        "literature",
+        "documents not ok",
+        "SELECT count(*) FROM documents WHERE status <> 'ok'",
+    ),
+    ("literature", "reviews", "SELECT count(*) FROM reviews"),
+    ("literature", "rejected records", "SELECT count(*) FROM rejects"),
+    ("feedback", "feedback", "SELECT count(*) FROM feedback"),
+    ("feedback", "feedback rejected", "SELECT count(*) FROM feedback_rejects"),
+    ("feedback", "positives in pool", "SELECT count(*) FROM feedback WHERE state = 'pool'"),
+    ("feedback", "negatives queued", "SELECT count(*) FROM feedback WHERE state = 'queued'"),
+    ("feedback", "in Label Studio", "SELECT count(*) FROM annotation_tasks"),
+    (
+        "feedback",
+        "annotated",
+        "SELECT count(DISTINCT feedback_id) FROM annotations "
+        "WHERE is_current AND NOT is_deleted AND NOT was_cancelled",
+    ),
+    ("feedback", "routed", "SELECT count(*) FROM feedback WHERE state = 'routed'"),
+    ("datasets", "datasets", "SELECT count(*) FROM datasets"),
+    ("datasets", "dataset versions", "SELECT count(*) FROM dataset_versions"),
+]
+
+_PROBLEMS = """
+SELECT 'pdfs', coalesce(reason, 'unknown'), count(*) FROM pdfs
+  WHERE status = 'quarantined' GROUP BY ALL
+UNION ALL
+SELECT 'documents', coalesce(reason, status), count(*) FROM documents
+  WHERE status <> 'ok' GROUP BY ALL
+UNION ALL
+SELECT 'rejects', source || ': ' || reason, count(*) FROM rejects GROUP BY ALL
+UNION ALL
+SELECT 'feedback_rejects', reason, count(*) FROM feedback_rejects GROUP BY ALL
+ORDER BY 3 DESC, 1, 2
+LIMIT 20
+"""
+
+
+def collect_status(wh: Warehouse) -> StatusReport:
+    """Counts per stage, the last run of each flow, and the commonest failure reasons."""
+    with wh.read() as con:
+        stages = [StageCount(p, s, fetch_int(con, sql)) for p, s, sql in _STAGES]
+        problems = [Problem(w, r, int(n)) for w, r, n in con.execute(_PROBLEMS).fetchall()]
+    return StatusReport(stages=stages, runs=last_runs(wh), problems=problems)
