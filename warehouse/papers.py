@@ -11,6 +11,20 @@ from warehouse.upsert import UpsertResult, upsert_arrow
 
 DEFAULT_BATCH = 5000
 
+# Which source describes a paper best. A lower-ranked source (the API, which lacks submitter,
+# versions and licence) only fills gaps in a record that a higher-ranked one wrote, and a
+# record with fewer versions than the stored one (an older snapshot) never overwrites it.
+SOURCE_RANK = {"arxiv-api": 1, "openreview": 1, "arxiv-oai": 2, "arxiv-snapshot": 2}
+_RANK = (
+    "CASE {side}.source "
+    + " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in SOURCE_RANK.items())
+    + " ELSE 0 END"
+)
+PREFER_EXISTING = (
+    f"({_RANK.format(side='b')}) < ({_RANK.format(side='t')}) "
+    "OR coalesce(len(b.versions), 0) < coalesce(len(t.versions), 0)"
+)
+
 
 def _batched(items: Iterable[Paper], size: int) -> Iterator[list[Paper]]:
     it = iter(items)
@@ -33,6 +47,7 @@ def upsert_papers(
                 ["paper_id"],
                 hash_exclude=["source"],  # the same paper from another path is not a change
                 touch=["last_changed"],
+                merge_prefer_existing=PREFER_EXISTING,
             )
     return total
 

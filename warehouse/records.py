@@ -98,6 +98,8 @@ def papers_to_arrow(papers: list[Paper]) -> pa.Table:
                 value = [
                     {"version": v.version, "created": v.created, "size": v.size} for v in value
                 ]
+            if isinstance(value, list) and not value:
+                value = None  # an empty list means "this source does not say"
             columns[name].append(value)
     return pa.Table.from_pydict(columns, schema=PAPER_SCHEMA)
 

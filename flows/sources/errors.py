@@ -1,0 +1,48 @@
+"""Named errors raised by the crawlers. The CLI turns each into a one-line message."""
+
+from __future__ import annotations
+
+
+class SourceError(Exception):
+    """Base class for every error a source raises on purpose."""
+
+
+class InvalidIdError(SourceError, ValueError):
+    """A paper id that is not a well-formed arXiv identifier."""
+
+
+class HTTPStatusError(SourceError):
+    """A non-transient HTTP error status (4xx other than 429)."""
+
+    def __init__(self, url: str, status: int, excerpt: str = "") -> None:
+        self.url, self.status, self.excerpt = url, status, excerpt
+        detail = f": {excerpt}" if excerpt else ""
+        super().__init__(f"HTTP {status} from {url}{detail}")
+
+
+class TransientHTTPError(SourceError):
+    """429, 5xx or a broken connection that outlasted the retry budget."""
+
+
+class MalformedResponseError(SourceError):
+    """A response body that does not parse (invalid or truncated XML/JSON, a DTD, ...)."""
+
+
+class ArxivAPIError(SourceError):
+    """The arXiv API answered with its Atom "Error" feed (HTTP 400)."""
+
+
+class ResultLimitError(SourceError, ValueError):
+    """A request beyond the arXiv API's paging limits."""
+
+
+class OAIError(SourceError):
+    """An OAI-PMH error response other than noRecordsMatch."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code, self.message = code, message
+        super().__init__(f"OAI-PMH error {code}: {message}")
+
+
+class BadResumptionTokenError(OAIError):
+    """The resumption token expired or is unknown; harvest again from the watermark."""
