@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from flows.sources.http import Politeness
 from warehouse import Warehouse
 
 CONFIG_ENV = "SCICURATE_CONFIG"
@@ -106,6 +107,13 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
+
+    def arxiv_politeness(self) -> Politeness:
+        return Politeness(
+            min_interval=self.arxiv_min_interval_s,
+            timeout=self.http_timeout_s,
+            max_retry_wait=self.max_retry_wait_s,
+        )
 
     def warehouse(self) -> Warehouse:
         from warehouse import RetryPolicy

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from flows.cli.context import AppContext, app_context
+from flows.cli.crawl import crawl_app, import_app
 from flows.cli.errors import entry
 from flows.cli.render import console, query_table, status_json, status_tables
 from flows.prefect_env import configure_prefect_defaults
@@ -31,6 +32,8 @@ warehouse_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(crawl_app, name="crawl")
+app.add_typer(import_app, name="import")
 
 
 def _version() -> str:

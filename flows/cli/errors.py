@@ -10,12 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from flows.settings import SettingsError
+from flows.sources.errors import SourceError
+from parsers.isolate import IsolationError
 from warehouse.errors import WarehouseError
 
 # Each named error family, with the exit code it maps to. Usage errors exit with 2 (Typer).
 KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (SettingsError, 3),
     (WarehouseError, 1),
+    (SourceError, 1),
+    (IsolationError, 1),
 )
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -65,7 +65,7 @@ _CLEAN = (
 _PARSE = f"""
 CREATE OR REPLACE TEMP TABLE _snap AS
 WITH typed AS (
-    SELECT line_no, line,
+    SELECT line_no, line, bad_utf8,
         json_valid(line) AS ok,
         CASE WHEN json_valid(line) THEN json_type(line) END AS kind,
         CASE WHEN json_valid(line) THEN from_json(line, '{_STRUCTURE}') END AS r
@@ -78,8 +78,9 @@ WITH typed AS (
         coalesce(json_type(r.authors_parsed) NOT IN ('ARRAY', 'NULL'), false) AS bad_names
     FROM typed
 ), checked AS (
-    SELECT line_no, line, r, versions, names,
+    SELECT line_no, line, r, versions, names, bad_utf8,
         CASE
+            WHEN bad_utf8 THEN 'invalid UTF-8'
             WHEN NOT ok THEN 'invalid JSON'
             WHEN kind <> 'OBJECT' THEN 'not a JSON object'
             WHEN r.id IS NULL OR trim(r.id) = '' THEN 'missing id'
@@ -146,11 +147,11 @@ Progress = Callable[[int, int], None]  # (bytes read so far, lines in the batch 
 
 
 def _batches(path: Path, batch_bytes: int) -> Iterator[tuple[int, pa.Table, int]]:
-    """(first line number, Arrow table of (line_no, line), bytes read so far).
+    """(first line number, Arrow table of (line_no, line, bad_utf8), bytes read so far).
 
-    Lines are split by Arrow's C++ kernels, not Python: a batch never becomes Python strings.
-    Bytes that are not UTF-8 are replaced (U+FFFD), so such a line fails JSON validation and
-    is rejected with its number rather than aborting the import.
+    Lines are split by Arrow's C++ kernels, not Python, so a batch never becomes a list of
+    Python strings. A batch that is not valid UTF-8 (rare) is decoded line by line to find
+    the offending lines, which are then rejected with their numbers.
     """
     line_no = 1
     with path.open("rb") as handle:
@@ -160,27 +161,46 @@ def _batches(path: Path, batch_bytes: int) -> Iterator[tuple[int, pa.Table, int]
                 return
             if not data.endswith(b"\n"):
                 data += handle.readline()  # finish the last line of the batch
-            text = data.decode("utf-8", errors="replace")
-            if text.endswith("\n"):
-                text = text[:-1]
-            lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
-            lines = pc.utf8_rtrim(lines, characters="\r")
-            n = len(lines)
-            yield line_no, _arrow_batch(line_no, lines), handle.tell()
-            line_no += n
+            if data.endswith(b"\n"):
+                data = data[:-1]
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                table = _arrow_batch_slow(line_no, data.split(b"\n"))
+            else:
+                lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
+                table = _arrow_batch(line_no, pc.utf8_rtrim(lines, characters="\r"))
+            yield line_no, table, handle.tell()
+            line_no += table.num_rows
 
 
-def _arrow_batch(first: int, lines: pa.Array, chunk: int = 8192) -> pa.Table:
+def _arrow_batch(
+    first: int, lines: pa.Array, bad: pa.Array | None = None, chunk: int = 8192
+) -> pa.Table:
     """Lines as an Arrow table in several record batches, so DuckDB scans them in parallel."""
     text = lines.cast(pa.string())
     numbers = pa.array(range(first, first + len(text)), pa.int64())
+    flags = bad if bad is not None else pa.array([False] * len(text), pa.bool_())
     batches = [
         pa.RecordBatch.from_arrays(
-            [numbers.slice(i, chunk), text.slice(i, chunk)], names=["line_no", "line"]
+            [numbers.slice(i, chunk), text.slice(i, chunk), flags.slice(i, chunk)],
+            names=["line_no", "line", "bad_utf8"],
         )
         for i in range(0, len(text), chunk)
     ]
     return pa.Table.from_batches(batches)
+
+
+def _arrow_batch_slow(first: int, raw_lines: list[bytes]) -> pa.Table:
+    lines, bad = [], []
+    for raw in raw_lines:
+        try:
+            lines.append(raw.decode("utf-8").rstrip("\r"))
+            bad.append(False)
+        except UnicodeDecodeError:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            bad.append(True)
+    return _arrow_batch(first, pa.array(lines, pa.string()), pa.array(bad, pa.bool_()))
 
 
 def import_snapshot(

@@ -11,6 +11,10 @@ class InvalidIdError(SourceError, ValueError):
     """A paper id that is not a well-formed arXiv identifier."""
 
 
+class InvalidParameterError(SourceError, ValueError):
+    """A crawl parameter that cannot be right (an unknown category, a malformed date)."""
+
+
 class HTTPStatusError(SourceError):
     """A non-transient HTTP error status (4xx other than 429)."""
 

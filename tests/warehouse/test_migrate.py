@@ -63,9 +63,21 @@ def test_fresh_database_has_every_table(tmp_path: Path) -> None:
 def test_papers_has_every_snapshot_field(wh: Warehouse) -> None:
     columns = {c for c, _ in _schema(wh.path)["papers"]}  # type: ignore[arg-type]
     snapshot_fields = {
-        "id", "submitter", "authors", "title", "comments", "journal-ref", "doi", "report-no",
-        "categories", "license", "abstract", "versions", "update_date", "authors_parsed",
-    }  # fmt: skip
+        "id",
+        "submitter",
+        "authors",
+        "title",
+        "comments",
+        "journal-ref",
+        "doi",
+        "report-no",
+        "categories",
+        "license",
+        "abstract",
+        "versions",
+        "update_date",
+        "authors_parsed",
+    }
     mapped = {f.replace("-", "_") for f in snapshot_fields} - {"id"} | {"paper_id"}
     assert mapped <= columns
     assert {"source", "primary_category", "published", "updated", "venue", "decision"} <= columns

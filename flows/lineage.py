@@ -1,0 +1,37 @@
+"""Recording each flow run in the warehouse's ``runs`` table."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from warehouse.db import Warehouse
+from warehouse.runs import finish_run, start_run
+
+
+def current_prefect_run_id() -> str | None:
+    """The Prefect flow-run id when called inside a flow run, else None."""
+    if "prefect" not in sys.modules:
+        return None  # not under Prefect; importing it here would cost seconds for nothing
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.id
+    return str(run_id) if run_id else None
+
+
+@contextmanager
+def recorded_run(wh: Warehouse, flow: str, params: dict[str, Any]) -> Iterator[dict[str, int]]:
+    """Record a run around the block; the block fills the yielded counts dict.
+
+    The run is marked ``failed`` with the error's message if the block raises.
+    """
+    run = start_run(wh, flow, params, run_id=current_prefect_run_id())
+    counts: dict[str, int] = {}
+    try:
+        yield counts
+    except BaseException as exc:
+        finish_run(wh, run.run_id, counts=counts, error=f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    finish_run(wh, run.run_id, counts=counts)
