@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from flows.lineage import recorded_run
+from flows.sources.arxiv_ids import parse_arxiv_id
 from flows.sources.arxiv_oai import OAIHarvester, OAIPage
-from flows.sources.arxiv_pdf import PdfCounts, due_targets, fetch_pdfs
+from flows.sources.arxiv_pdf import PdfCounts, PdfTarget, due_targets, fetch_pdfs
 from flows.sources.errors import (
     BadResumptionTokenError,
     InvalidParameterError,
@@ -210,15 +211,14 @@ def harvest(
         start_from = from_date or watermark
         if from_date:
             cursor = None  # an explicit window starts a fresh list
+        if max_records is not None and len(counts.paper_ids) >= max_records:
+            break
         echo(
             f"harvesting set {scope.set_spec}"
             + (f" (keeping {', '.join(sorted(scope.keep))})" if scope.keep else "")
             + (f" from {start_from}" if start_from else "")
             + (" (resuming a list)" if cursor else "")
         )
-        remaining = None if max_records is None else max_records - len(counts.paper_ids)
-        if remaining is not None and remaining <= 0:
-            break
         token = cursor
         limit_hit = False
         while True:
@@ -356,8 +356,6 @@ def crawl_arxiv_ids(
             papers += list(api.search(query, max_results=max_records))
         if ids:
             found = {p.paper_id for p in papers}
-            from flows.sources.arxiv_ids import parse_arxiv_id
-
             missing = [i for i in ids if parse_arxiv_id(i).base not in found]
             for i in missing:
                 echo(f"{i}: not found on arXiv")
@@ -377,8 +375,32 @@ def crawl_arxiv_ids(
         counts.paper_ids = [p.paper_id for p in papers]
         echo(f"stored {len(papers)} paper(s): {counts.new} new, {counts.updated} updated")
         if pdfs:
-            pdf_counts = download_pdfs(wh, http, home, pdf_url, counts.paper_ids, echo=echo)
+            # An id given with a version (2104.12255v1) asks for that version's PDF.
+            requested = [parse_arxiv_id(i) for i in ids]
+            pinned = [PdfTarget(a.base, f"v{a.version}") for a in requested if a.version]
+            pinned_ids = {t.paper_id for t in pinned}
+            latest = [i for i in counts.paper_ids if i not in pinned_ids]
+            targets = [*due_targets(wh, latest), *_due(wh, pinned)]
+            pdf_counts = fetch_pdfs(
+                wh, http, home, targets, pdf_base_url=pdf_url,
+                on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
+            )  # fmt: skip
             counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
             counts.pdfs_skipped = pdf_counts.skipped
         run_counts.update(counts.as_counts())
     return counts
+
+
+def _due(wh: Warehouse, targets: Sequence[PdfTarget]) -> list[PdfTarget]:
+    """The targets with no verified PDF yet, or whose quarantine backoff has passed."""
+    due = []
+    with wh.read() as con:
+        for t in targets:
+            rows = con.execute(
+                "SELECT status = 'ok' OR coalesce(next_attempt_at > now(), false) FROM pdfs "
+                'WHERE paper_id = ? AND "version" = ?',
+                [t.paper_id, t.version],
+            ).fetchall()
+            if not rows or not rows[0][0]:
+                due.append(t)
+    return due

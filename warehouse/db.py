@@ -22,6 +22,7 @@ import duckdb
 from warehouse.errors import CorruptDatabaseError, LockTimeoutError, WarehouseError
 
 MEMORY = ":memory:"
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 _LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
 _CORRUPT_MARKERS = (
@@ -56,9 +57,18 @@ class Warehouse:
     data would otherwise vanish with it.
     """
 
-    def __init__(self, path: Path | str, *, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        retry: RetryPolicy | None = None,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
         self.path = path if str(path) == MEMORY else Path(path)
         self.retry = retry or RetryPolicy()
+        # DuckDB caches up to 80% of RAM by default; a bound keeps imports' memory flat (it
+        # spills to disk beyond it). Every handle on one file must use the same value.
+        self.memory_limit = memory_limit
         self._memory: duckdb.DuckDBPyConnection | None = None
         self._memory_lock = threading.RLock()
         self.lock_waits = 0  # how often this handle found the file locked and backed off
@@ -85,7 +95,10 @@ class Warehouse:
         deadline = time.monotonic() + self.retry.timeout
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                config: dict[str, str | bool | int | float | list[str]] = (
+                    {"memory_limit": self.memory_limit} if self.memory_limit else {}
+                )
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
             except duckdb.Error as exc:
                 if is_lock_conflict(exc):
                     if time.monotonic() >= deadline:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flows.sources.arxiv_ids import parse_arxiv_id
@@ -61,34 +62,48 @@ def _text(elem: Any, tag: str) -> str | None:
     return found.text if found is not None and found.text is not None else None
 
 
+def _children(elem: Any, ns: str) -> dict[str, str]:
+    """Text of each direct child in namespace ``ns``, by local name (first one wins)."""
+    out: dict[str, str] = {}
+    cut = len(ns)
+    for child in elem:
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith(ns):
+            out.setdefault(tag[cut:], child.text or "")
+    return out
+
+
 def _raw_paper(meta: Any, datestamp: str) -> Paper:
-    arxiv_id = parse_arxiv_id(_text(meta, f"{RAW}id") or "")
-    versions = [
-        PaperVersion(
-            version=v.get("version") or "",
-            created=parse_rfc822(_text(v, f"{RAW}date")),
-            size=_text(v, f"{RAW}size"),
+    fields = _children(meta, RAW)
+    arxiv_id = parse_arxiv_id(fields.get("id", ""))
+    versions = []
+    for v in meta.iterchildren(f"{RAW}version"):
+        sub = _children(v, RAW)
+        versions.append(
+            PaperVersion(
+                version=v.get("version") or "",
+                created=parse_rfc822(sub.get("date")),
+                size=sub.get("size"),
+            )
         )
-        for v in meta.findall(f"{RAW}version")
-    ]
     published, updated = version_times(versions)
-    categories = split_categories(_text(meta, f"{RAW}categories"))
-    authors = _text(meta, f"{RAW}authors")
+    categories = split_categories(fields.get("categories"))
+    authors = fields.get("authors")
     return Paper(
         paper_id=arxiv_id.base,
         source="arxiv-oai",
-        title=clean_text(_text(meta, f"{RAW}title")),
-        abstract=clean_text(_text(meta, f"{RAW}abstract")),
+        title=clean_text(fields.get("title")),
+        abstract=clean_text(fields.get("abstract")),
         authors=clean_text(authors),
         authors_parsed=parse_authors(authors),
         categories=categories,
         primary_category=categories[0] if categories else None,
-        submitter=clean_text(_text(meta, f"{RAW}submitter")),
-        comments=clean_text(_text(meta, f"{RAW}comments")),
-        journal_ref=clean_text(_text(meta, f"{RAW}journal-ref")),
-        doi=clean_text(_text(meta, f"{RAW}doi")),
-        report_no=clean_text(_text(meta, f"{RAW}report-no")),
-        license=clean_text(_text(meta, f"{RAW}license")),
+        submitter=clean_text(fields.get("submitter")),
+        comments=clean_text(fields.get("comments")),
+        journal_ref=clean_text(fields.get("journal-ref")),
+        doi=clean_text(fields.get("doi")),
+        report_no=clean_text(fields.get("report-no")),
+        license=clean_text(fields.get("license")),
         versions=versions,
         update_date=parse_date(datestamp),
         published=published,
@@ -111,8 +126,6 @@ def _arxiv_paper(meta: Any, datestamp: str) -> Paper:
     categories = split_categories(_text(meta, f"{ARXIV}categories"))
     created = parse_date(_text(meta, f"{ARXIV}created"))
     updated = parse_date(_text(meta, f"{ARXIV}updated"))
-    from datetime import datetime
-
     return Paper(
         paper_id=arxiv_id.base,
         source="arxiv-oai",

@@ -48,8 +48,9 @@ def clean_text(text: str | None) -> str | None:
     """Collapse whitespace; empty becomes None."""
     if text is None:
         return None
-    cleaned = _WS.sub(" ", text).strip(" ")
-    return cleaned or None
+    if "\n" in text or "  " in text or "\t" in text or "\r" in text or "\f" in text:
+        text = _WS.sub(" ", text)
+    return text.strip(" ") or None
 
 
 def tex_to_unicode(text: str) -> str:
@@ -84,7 +85,11 @@ def parse_authors(raw: str | None) -> list[list[str]]:
     """
     if not raw:
         return []
-    text = tex_to_unicode(_strip_parenthesised(raw))
+    text = raw
+    if "(" in text:
+        text = _strip_parenthesised(text)
+    if "\\" in text or "{" in text:
+        text = tex_to_unicode(text)
     text = _WS.sub(" ", _INITIAL_GAP.sub(". ", text))
     parts = re.split(r",|\band\b|&|;", text)
     authors: list[list[str]] = []
@@ -112,10 +117,25 @@ def parse_authors(raw: str | None) -> list[list[str]]:
     return authors
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
 def parse_rfc822(text: str | None) -> datetime | None:
     """``"Tue, 3 Apr 2007 22:04:11 GMT"`` -> naive UTC datetime."""
     if not text:
         return None
+    parts = text.split()
+    if len(parts) == 6 and parts[5] == "GMT" and parts[2] in _MONTHS:  # arXiv's own form, fast
+        try:
+            hh, mm, ss = (int(x) for x in parts[4].split(":"))
+            return datetime(int(parts[3]), _MONTHS[parts[2]], int(parts[1]), hh, mm, ss)
+        except ValueError:
+            pass  # fall through to the general parser, which names nothing but parses more
     try:
         when = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError):

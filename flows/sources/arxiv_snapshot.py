@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,12 +148,15 @@ class ImportResult:
 Progress = Callable[[int, int], None]  # (bytes read so far, lines in the batch just stored)
 
 
-def _batches(path: Path, batch_bytes: int) -> Iterator[tuple[int, pa.Table, int]]:
+_Batch = tuple[int, pa.Table, int]
+
+
+def _batches(path: Path, batch_bytes: int) -> Iterator[_Batch]:
     """(first line number, Arrow table of (line_no, line, bad_utf8), bytes read so far).
 
-    Lines are split by Arrow's C++ kernels, not Python, so a batch never becomes a list of
-    Python strings. A batch that is not valid UTF-8 (rare) is decoded line by line to find
-    the offending lines, which are then rejected with their numbers.
+    A batch is decoded and split in one go (measured faster than Arrow's split kernel). A
+    batch that is not valid UTF-8 (rare) is decoded line by line to find the offending
+    lines, which are then rejected with their numbers.
     """
     line_no = 1
     with path.open("rb") as handle:
@@ -168,7 +173,7 @@ def _batches(path: Path, batch_bytes: int) -> Iterator[tuple[int, pa.Table, int]
             except UnicodeDecodeError:
                 table = _arrow_batch_slow(line_no, data.split(b"\n"))
             else:
-                lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
+                lines = pa.array(text.split("\n"), pa.string())
                 table = _arrow_batch(line_no, pc.utf8_rtrim(lines, characters="\r"))
             yield line_no, table, handle.tell()
             line_no += table.num_rows
@@ -203,6 +208,45 @@ def _arrow_batch_slow(first: int, raw_lines: list[bytes]) -> pa.Table:
     return _arrow_batch(first, pa.array(lines, pa.string()), pa.array(bad, pa.bool_()))
 
 
+def _prefetched(batches: Iterator[_Batch]) -> Iterator[_Batch]:
+    """Read the next batch in a thread while DuckDB (which releases the GIL) stores this one.
+
+    At most one batch waits in the queue, so memory stays bounded by two batches.
+    """
+    slot: queue.Queue[_Batch | BaseException | None] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: _Batch | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                slot.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                if not offer(item):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and re-raised there
+            offer(exc)
+            return
+        offer(None)
+
+    reader = threading.Thread(target=produce, name="snapshot-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := slot.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()  # the consumer failed or stopped early: let the reader finish
+        reader.join()
+
+
 def import_snapshot(
     wh: Warehouse,
     path: Path,
@@ -215,7 +259,7 @@ def import_snapshot(
     total = UpsertResult()
     rejected = 0
     lines_seen = 0
-    for _first, batch, offset in _batches(path, batch_bytes):
+    for _first, batch, offset in _prefetched(_batches(path, batch_bytes)):
         with wh.write() as con:
             con.register("_snap_lines", batch)
             try:

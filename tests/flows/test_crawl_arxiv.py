@@ -258,3 +258,29 @@ def test_retry_condition_is_transient_only() -> None:
     assert retry_transient_only(None, None, Failed(data=TransientHTTPError("503")))
     assert not retry_transient_only(None, None, Failed(data=OAIError("badArgument", "x")))
     assert not retry_transient_only(None, None, Failed(data=ValueError("x")))
+
+
+def test_id_lookup_with_requested_pdf_versions(wh: Warehouse, tmp_path: Path, shared: Path) -> None:
+    from flows.crawl_arxiv import crawl_arxiv_ids
+    from tests.arxiv_replay import cached_pdf, serve_api_recordings
+
+    pdf = cached_pdf(PAPERS[0])
+    with ReplayServer() as srv:
+        serve_api_recordings(srv, shared)
+        srv.add("/pdf/2104.12255v1", Response(200, pdf, content_type="application/pdf"))
+        srv.add("/pdf/1605.08386v1", Response(200, pdf, content_type="application/pdf"))
+        lines: list[str] = []
+        total = 0
+        for ids in (["2104.12255v1"], ["1605.08386"], ["0000.0000"]):
+            counts = crawl_arxiv_ids(
+                wh, home=tmp_path, api_url=f"{srv.url}/api/query", pdf_url=f"{srv.url}/pdf/",
+                politeness=POLITE, ids=ids, pdfs=True, echo=lines.append,
+            )  # fmt: skip
+            total += counts.pdfs_ok
+    assert total == 2, lines
+    assert "0000.0000: not found on arXiv" in lines
+    with wh.read() as con:
+        rows = con.execute('SELECT paper_id, "version", status FROM pdfs ORDER BY 1').fetchall()
+    assert rows == [("1605.08386", "v1", "ok"), ("2104.12255", "v1", "ok")]
+    assert (tmp_path / "pdfs/2104/2104.12255/v1.pdf").read_bytes() == pdf
+    assert (tmp_path / "pdfs/1605/1605.08386/v1.pdf").is_file()

@@ -152,3 +152,49 @@ def test_harvester_pages_over_http(oai: Path) -> None:
     assert second.param("resumptionToken") == "726959|1001"
     assert second.param("metadataPrefix") is None  # exclusive argument
     assert second.time - first.time >= 0.09  # client-side pacing, server-side clock
+
+
+ARXIV_FORMAT_PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
+<responseDate>2026-11-21T00:00:00Z</responseDate>
+<request verb="ListRecords" metadataPrefix="arXiv">https://oaipmh.arxiv.org/oai</request>
+<ListRecords>
+<record><header><identifier>oai:arXiv.org:0704.0001</identifier><datestamp>2008-11-26</datestamp>
+<setSpec>physics:hep-ph</setSpec></header><metadata>
+<arXiv xmlns="http://arxiv.org/OAI/arXiv/">
+<id>0704.0001</id><created>2007-04-02</created><updated>2007-07-24</updated>
+<authors><author><keyname>Bal\xc3\xa1zs</keyname><forenames>C.</forenames></author>
+<author><keyname>Yuan</keyname><forenames>C. -P.</forenames><suffix>Jr</suffix></author></authors>
+<title>Calculation of prompt diphoton production cross sections at Tevatron and
+  LHC energies</title><categories>hep-ph</categories>
+<comments>37 pages, 15 figures; published version</comments><report-no>ANL-HEP-PR-07-12</report-no>
+<journal-ref>Phys.Rev.D76:013009,2007</journal-ref><doi>10.1103/PhysRevD.76.013009</doi>
+<abstract>  A fully differential calculation in perturbative quantum chromodynamics is
+presented.
+</abstract></arXiv></metadata></record>
+<record><header status="deleted"><identifier>oai:arXiv.org:0704.0002</identifier>
+<datestamp>2009-01-01</datestamp></header></record>
+<resumptionToken cursor="0" completeListSize="2"></resumptionToken>
+</ListRecords></OAI-PMH>"""
+
+
+def test_arxiv_metadata_format_and_deleted_records() -> None:
+    page = parse_list_records(ARXIV_FORMAT_PAGE)
+    assert page.resumption_token is None  # an empty token ends the list
+    live, deleted = page.records
+    assert deleted.deleted and deleted.paper is None
+    p = live.paper
+    assert p is not None
+    assert p.paper_id == "0704.0001"
+    assert p.title == (
+        "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    )
+    assert p.authors_parsed == [["Balázs", "C.", ""], ["Yuan", "C. -P.", "Jr"]]
+    assert p.authors == "C. Balázs, C. -P. Yuan Jr"
+    assert p.categories == ["hep-ph"] and p.primary_category == "hep-ph"
+    assert p.report_no == "ANL-HEP-PR-07-12" and p.doi == "10.1103/PhysRevD.76.013009"
+    assert p.published == datetime(2007, 4, 2) and p.updated == datetime(2007, 7, 24)
+    assert p.update_date == date(2008, 11, 26)
+    assert p.abstract == (
+        "A fully differential calculation in perturbative quantum chromodynamics is presented."
+    )
