@@ -45,7 +45,7 @@ def status_tables(report: StatusReport) -> list[Table]:
         state = {"completed": "[green]completed[/]", "failed": "[red]failed[/]"}.get(
             r.status, r.status
         )
-        counts = ", ".join(f"{k}={v}" for k, v in r.counts.items())
+        counts = ", ".join(f"{k}={v}" for k, v in r.counts.items() if v)
         if r.error:
             counts = f"{counts} [red]{escape(r.error)}[/]".strip()
         runs.add_row(escape(r.flow), state, _cell(r.started_at), took, counts)
