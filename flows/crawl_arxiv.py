@@ -18,12 +18,12 @@ from typing import Any
 from flows.lineage import recorded_run
 from flows.sources.arxiv_ids import parse_arxiv_id
 from flows.sources.arxiv_oai import OAIHarvester, OAIPage
-from flows.sources.arxiv_pdf import PdfCounts, PdfTarget, due_targets, fetch_pdfs
 from flows.sources.errors import (
     BadResumptionTokenError,
     InvalidParameterError,
 )
 from flows.sources.http import PoliteClient, Politeness
+from flows.sources.pdfs import PdfCounts, PdfTarget, due_targets, fetch_pdfs
 from warehouse.db import Warehouse
 from warehouse.papers import PREFER_EXISTING
 from warehouse.records import Paper, papers_to_arrow
@@ -315,14 +315,13 @@ def download_pdfs(
     echo: Echo = log.info,
 ) -> PdfCounts:
     """PDFs for ``paper_ids`` (or every paper) that are missing or due for a retry."""
-    targets = due_targets(wh, paper_ids)
+    targets = due_targets(wh, paper_ids, arxiv_pdf_url=pdf_url)
     echo(f"fetching {len(targets)} PDF(s)")
     return fetch_pdfs(
         wh,
         http,
         home,
         targets,
-        pdf_base_url=pdf_url,
         on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
     )
 
@@ -377,12 +376,17 @@ def crawl_arxiv_ids(
         if pdfs:
             # An id given with a version (2104.12255v1) asks for that version's PDF.
             requested = [parse_arxiv_id(i) for i in ids]
-            pinned = [PdfTarget(a.base, f"v{a.version}") for a in requested if a.version]
+            base = pdf_url.rstrip("/") + "/"
+            pinned = [
+                PdfTarget(a.base, f"v{a.version}", f"{base}{a.versioned}")
+                for a in requested
+                if a.version
+            ]
             pinned_ids = {t.paper_id for t in pinned}
             latest = [i for i in counts.paper_ids if i not in pinned_ids]
-            targets = [*due_targets(wh, latest), *_due(wh, pinned)]
+            targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *_due(wh, pinned)]
             pdf_counts = fetch_pdfs(
-                wh, http, home, targets, pdf_base_url=pdf_url,
+                wh, http, home, targets,
                 on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
             )  # fmt: skip
             counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined

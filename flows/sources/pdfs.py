@@ -1,4 +1,4 @@
-"""Downloading arXiv PDFs: polite, atomic, validated, quarantined when bad.
+"""Downloading paper PDFs (arXiv, OpenReview): polite, atomic, validated, quarantined when bad.
 
 A body is accepted only if it starts with ``%PDF-``, ends with an ``%%EOF`` trailer and
 PyMuPDF (in an isolated child process) opens it with at least one page. Anything else — an
@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from flows.sources.arxiv_ids import parse_arxiv_id
-from flows.sources.errors import TransientHTTPError
+from flows.sources.errors import InvalidIdError, TransientHTTPError
 from flows.sources.http import PoliteClient
 from parsers.isolate import IsolatedWorker, IsolationError, Limits, run_isolated
 from warehouse.db import Warehouse
 
+OPENREVIEW_PREFIX = "openreview:"
+_FORUM = re.compile(r"^[A-Za-z0-9_-]{4,32}$")
 BACKOFF_FIRST = timedelta(hours=1)
 BACKOFF_MAX = timedelta(days=7)
 MAX_CONSECUTIVE_TRANSIENT = 3
@@ -33,17 +36,27 @@ class InvalidPdfError(ValueError):
 
 @dataclass(frozen=True)
 class PdfTarget:
-    paper_id: str
-    version: str  # "v2", or "" for whatever arXiv serves as latest
+    paper_id: str  # an arXiv id, or "openreview:<forum id>"
+    version: str  # "v2", or "" for whatever the source serves as latest
+    url: str
 
     @property
     def versioned_id(self) -> str:
         return f"{self.paper_id}{self.version}"
 
     def relative_path(self) -> PurePosixPath:
-        """``pdfs/2104/2104.12255/v1.pdf``; every part is validated, so nothing escapes."""
-        parsed = parse_arxiv_id(self.paper_id)
-        return PurePosixPath("pdfs", parsed.relative_dir(), f"{self.version or 'latest'}.pdf")
+        """A path-safe place for the file; every part is validated, so nothing escapes.
+
+        ``pdfs/2104/2104.12255/v1.pdf``, ``pdfs/hep-th/9901/9901001/latest.pdf``,
+        ``pdfs/openreview/tV/tVNZj27pb3/latest.pdf``.
+        """
+        name = f"{self.version or 'latest'}.pdf"
+        if self.paper_id.startswith(OPENREVIEW_PREFIX):
+            forum = self.paper_id[len(OPENREVIEW_PREFIX) :]
+            if not _FORUM.match(forum):
+                raise InvalidIdError(f"not an OpenReview forum id: {forum!r}")
+            return PurePosixPath("pdfs", "openreview", forum[:2], forum, name)
+        return PurePosixPath("pdfs", parse_arxiv_id(self.paper_id).relative_dir(), name)
 
 
 @dataclass
@@ -131,9 +144,13 @@ def remove_stale_parts(root: Path) -> int:
 
 
 def due_targets(
-    wh: Warehouse, paper_ids: Sequence[str] | None = None, *, limit: int | None = None
+    wh: Warehouse,
+    paper_ids: Sequence[str] | None = None,
+    *,
+    arxiv_pdf_url: str,
+    limit: int | None = None,
 ) -> list[PdfTarget]:
-    """Papers with no verified PDF whose next attempt is due, latest version first."""
+    """arXiv papers with no verified PDF whose next attempt is due, latest version first."""
     params: list[object] = []
     where = ["p.source LIKE 'arxiv%'"]
     if paper_ids is not None:
@@ -155,7 +172,8 @@ def due_targets(
         sql += f" LIMIT {int(limit)}"
     with wh.read() as con:
         rows = con.execute(sql, params).fetchall()
-    return [PdfTarget(pid, version) for pid, version in rows]
+    base = arxiv_pdf_url.rstrip("/") + "/"
+    return [PdfTarget(pid, version, f"{base}{pid}{version}") for pid, version in rows]
 
 
 def _record(wh: Warehouse, target: PdfTarget, url: str, **fields: object) -> None:
@@ -186,12 +204,11 @@ def fetch_pdfs(
     home: Path,
     targets: Sequence[PdfTarget],
     *,
-    pdf_base_url: str,
     on_done: Callable[[PdfTarget, str], None] | None = None,
 ) -> PdfCounts:
     """Download, validate and record each target; bad bodies go to quarantine."""
     with IsolatedWorker(VALIDATION_LIMITS) as worker:
-        return _fetch_all(wh, client, home, targets, pdf_base_url, on_done, worker)
+        return _fetch_all(wh, client, home, targets, on_done, worker)
 
 
 def _fetch_all(
@@ -199,7 +216,6 @@ def _fetch_all(
     client: PoliteClient,
     home: Path,
     targets: Sequence[PdfTarget],
-    pdf_base_url: str,
     on_done: Callable[[PdfTarget, str], None] | None,
     worker: IsolatedWorker,
 ) -> PdfCounts:
@@ -211,7 +227,7 @@ def _fetch_all(
     for target in targets:
         rel = target.relative_path()
         dest = home / rel
-        url = pdf_base_url.rstrip("/") + "/" + target.versioned_id
+        url = target.url
         scratch = scratch_dir / f"validate-{os.getpid()}.pdf"
         # A file already on disk (from a run killed before it could record it) is adopted
         # if it validates, instead of downloaded again.

@@ -12,7 +12,9 @@ import pymupdf
 import pytest
 
 from flows.sample import sample_papers, sample_pdf
-from flows.sources.arxiv_pdf import (
+from flows.sources.errors import InvalidIdError, TransientHTTPError
+from flows.sources.http import PoliteClient, Politeness
+from flows.sources.pdfs import (
     InvalidPdfError,
     PdfCounts,
     PdfTarget,
@@ -21,8 +23,6 @@ from flows.sources.arxiv_pdf import (
     remove_stale_parts,
     validate_pdf,
 )
-from flows.sources.errors import TransientHTTPError
-from flows.sources.http import PoliteClient, Politeness
 from tests.replay import Fault, ReplayServer, Response
 from warehouse import Warehouse
 from warehouse.papers import upsert_papers
@@ -97,7 +97,7 @@ def _fetch(wh: Warehouse, srv: ReplayServer, home: Path, ids: list[str] | None =
     client = PoliteClient(
         Politeness(min_interval=0, backoff_first=0.01, max_retry_wait=2, max_attempts=3)
     )
-    return fetch_pdfs(wh, client, home, due_targets(wh, ids), pdf_base_url=f"{srv.url}/pdf/")
+    return fetch_pdfs(wh, client, home, due_targets(wh, ids, arxiv_pdf_url=f"{srv.url}/pdf/"))
 
 
 def test_download_store_and_skip(setup: tuple[Warehouse, ReplayServer], tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_bad_bodies_are_quarantined_then_retried(
     if fault.body:
         assert (tmp_path / path).read_bytes() == fault.body  # kept for inspection
     # Not due yet: the next run leaves it alone.
-    assert due_targets(wh, [target.arxiv_id]) == []
+    assert due_targets(wh, [target.arxiv_id], arxiv_pdf_url="http://x/") == []
     # Once the backoff has passed, a rerun fetches the good body.
     with wh.write() as con:
         con.execute("UPDATE pdfs SET next_attempt_at = now() - INTERVAL 1 MINUTE")
@@ -199,7 +199,7 @@ def test_a_file_left_by_a_killed_run_is_adopted(
     setup: tuple[Warehouse, ReplayServer], tmp_path: Path
 ) -> None:
     wh, srv = setup
-    target = PdfTarget(PAPERS[2].arxiv_id, PAPERS[2].latest)
+    target = PdfTarget(PAPERS[2].arxiv_id, PAPERS[2].latest, "http://127.0.0.1:9/unused")
     dest = tmp_path / target.relative_path()
     dest.parent.mkdir(parents=True)
     dest.write_bytes(sample_pdf(PAPERS[2]))
@@ -215,3 +215,11 @@ def test_stale_part_of_a_live_process_is_kept(tmp_path: Path) -> None:
     live = tmp_path / f".x.pdf.{os.getpid()}.part"
     live.write_bytes(b"in progress")
     assert remove_stale_parts(tmp_path) == 0 and live.exists()
+
+
+def test_openreview_paths_are_safe() -> None:
+    target = PdfTarget("openreview:tVNZj27pb3", "", "https://openreview.net/pdf?id=tVNZj27pb3")
+    assert str(target.relative_path()) == "pdfs/openreview/tV/tVNZj27pb3/latest.pdf"
+    for bad in ("openreview:../../etc", "openreview:a/b", "openreview:", "../x"):
+        with pytest.raises(InvalidIdError):
+            PdfTarget(bad, "", "u").relative_path()
