@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -21,6 +21,9 @@ from pydantic_settings import (
 
 from flows.sources.http import Politeness
 from warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from flows.crawl_openreview import OpenReviewConfig
 
 CONFIG_ENV = "SCICURATE_CONFIG"
 DEFAULT_CONFIG = Path("scicurate.toml")
@@ -53,6 +56,8 @@ class Settings(BaseSettings):
 
     openreview_api_url: HttpUrl = HttpUrl("https://api2.openreview.net")
     openreview_api_v1_url: HttpUrl = HttpUrl("https://api.openreview.net")
+    openreview_web_url: HttpUrl = HttpUrl("https://openreview.net")
+    openreview_min_interval_s: float = Field(default=2.0, ge=0, description="gap between requests")
     openreview_username: str | None = Field(
         default=None, validation_alias=_env("openreview_username", "OPENREVIEW_USERNAME")
     )
@@ -113,6 +118,25 @@ class Settings(BaseSettings):
             min_interval=self.arxiv_min_interval_s,
             timeout=self.http_timeout_s,
             max_retry_wait=self.max_retry_wait_s,
+        )
+
+    def openreview_politeness(self) -> Politeness:
+        return Politeness(
+            min_interval=self.openreview_min_interval_s,
+            timeout=self.http_timeout_s,
+            max_retry_wait=self.max_retry_wait_s,
+        )
+
+    def openreview_config(self) -> OpenReviewConfig:
+        from flows.crawl_openreview import OpenReviewConfig
+
+        return OpenReviewConfig(
+            api_url=str(self.openreview_api_url),
+            api_v1_url=str(self.openreview_api_v1_url),
+            web_url=str(self.openreview_web_url),
+            politeness=self.openreview_politeness(),
+            username=self.openreview_username,
+            password=self.openreview_password,
         )
 
     def warehouse(self) -> Warehouse:

@@ -128,3 +128,56 @@ class RunRecord:
     finished_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """One reply in an OpenReview forum: a review, meta-review, decision, comment or rebuttal."""
+
+    review_id: str
+    paper_id: str
+    forum_id: str
+    kind: str  # review | meta_review | decision | comment | rebuttal
+    content: dict[str, Any]
+    invitation: str | None = None
+    signatures: list[str] = field(default_factory=list)
+    rating: float | None = None
+    confidence: float | None = None
+    soundness: float | None = None
+    presentation: float | None = None
+    contribution: float | None = None
+    created: datetime | None = None
+    modified: datetime | None = None
+
+
+REVIEW_SCHEMA = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("paper_id", pa.string()),
+        ("forum_id", pa.string()),
+        ("kind", pa.string()),
+        ("content", pa.string()),  # JSON text; DuckDB casts it into the JSON column
+        ("invitation", pa.string()),
+        ("signatures", pa.list_(pa.string())),
+        ("rating", pa.float64()),
+        ("confidence", pa.float64()),
+        ("soundness", pa.float64()),
+        ("presentation", pa.float64()),
+        ("contribution", pa.float64()),
+        ("created", pa.timestamp("us")),
+        ("modified", pa.timestamp("us")),
+    ]
+)
+
+
+def reviews_to_arrow(reviews: list[Review]) -> pa.Table:
+    import json
+
+    rows = {name: [] for name in REVIEW_SCHEMA.names}  # type: ignore[var-annotated]
+    for r in reviews:
+        for name in REVIEW_SCHEMA.names:
+            value = getattr(r, name)
+            if name == "content":
+                value = json.dumps(value, sort_keys=True, ensure_ascii=False)
+            rows[name].append(value)
+    return pa.Table.from_pydict(rows, schema=REVIEW_SCHEMA)

@@ -12,6 +12,7 @@ from flows.cli.context import AppContext, app_context
 from flows.cli.crawl import crawl_app, import_app
 from flows.cli.errors import entry
 from flows.cli.render import console, query_table, status_json, status_tables
+from flows.cli.reviews import reviews_app
 from flows.prefect_env import configure_prefect_defaults
 from warehouse.migrate import current_version, latest_version, migrate
 from warehouse.sql import run_read_only
@@ -34,6 +35,7 @@ warehouse_app = typer.Typer(
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(crawl_app, name="crawl")
 app.add_typer(import_app, name="import")
+app.add_typer(reviews_app, name="reviews")
 
 
 def _version() -> str:

@@ -158,3 +158,40 @@ def import_snapshot_cmd(
         f"updated, {result.papers.unchanged:,} unchanged, {result.rejected:,} rejected"
         + (" (see `scicurate status`)" if result.rejected else "")
     )
+
+
+@crawl_app.command(
+    "openreview",
+    epilog="Example: scicurate crawl openreview --venue ICLR.cc/2025/Conference --pdfs",
+)
+def crawl_openreview_cmd(
+    ctx: typer.Context,
+    venue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--venue", "-v", help="A venue id. Repeatable.", show_default="ICLR 2023-2025"
+        ),
+    ] = None,
+    pdfs: Annotated[bool, typer.Option("--pdfs/--no-pdfs", help="Also fetch PDFs.")] = False,
+) -> None:
+    """Harvest a venue's submissions with their reviews, meta-reviews and decisions."""
+    from flows.crawl_openreview import DEFAULT_VENUES, crawl_openreview
+
+    app = app_context(ctx)
+    counts = crawl_openreview(
+        app.warehouse(),
+        app.settings.openreview_config(),
+        home=app.settings.home,
+        venues=venue or list(DEFAULT_VENUES),
+        pdfs=pdfs,
+        echo=console.print,
+    )
+    table = Table(title="crawl-openreview", title_justify="left")
+    for col in ("venue", "decision", "papers"):
+        table.add_column(col, justify="right" if col == "papers" else "left")
+    for (name, decision), n in sorted(counts.by_venue_decision.items()):
+        table.add_row(name, decision, f"{n:,}")
+    console.print(table)
+    console.print(
+        ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items() if v)
+    )

@@ -28,6 +28,14 @@ class TransientHTTPError(SourceError):
     """429, 5xx or a broken connection that outlasted the retry budget."""
 
 
+class RateLimitedError(TransientHTTPError):
+    """The server kept answering 429 for longer than the wait budget allows."""
+
+
+class AuthRequiredError(SourceError):
+    """The source refuses anonymous access (or the login failed); credentials are needed."""
+
+
 class MalformedResponseError(SourceError):
     """A response body that does not parse (invalid or truncated XML/JSON, a DTD, ...)."""
 

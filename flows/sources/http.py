@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from flows.sources.errors import TransientHTTPError
+from flows.sources.errors import RateLimitedError, TransientHTTPError
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,8 @@ class PoliteClient:
                 self._sleep(delay)
                 waited += delay
                 self.waited += delay
-        raise TransientHTTPError(
+        error = RateLimitedError if last_problem == "HTTP 429" else TransientHTTPError
+        raise error(
             f"{method} {_redact(url)} kept failing ({last_problem}) after {attempt + 1} "
             f"attempt(s) and {waited:.0f}s of waiting; rerun later — nothing was stored "
             "for this request"

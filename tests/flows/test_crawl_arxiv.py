@@ -208,12 +208,8 @@ def test_pdfs_for_the_harvested_papers(wh: Warehouse, server: ReplayServer, tmp_
 def test_prefect_flow_records_run_and_artifact(
     server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
     from flows.crawl_arxiv_flow import crawl_arxiv_flow
+    from tests.prefect_helpers import artifact_rows
 
     monkeypatch.setenv("SCICURATE_ARXIV_OAI_URL", f"{server.url}/oai")
     monkeypatch.setenv("SCICURATE_ARXIV_PDF_URL", f"{server.url}/pdf/")
@@ -234,18 +230,7 @@ def test_prefect_flow_records_run_and_artifact(
     assert run_row.status == "completed" and run_row.counts["pdfs_ok"] == 10
     assert run_row.run_id == str(state.state_details.flow_run_id)  # lineage = Prefect's id
 
-    async def read() -> list[Any]:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["crawl-arxiv"]))
-            )
-
-    [artifact, *_] = asyncio.run(read())
-    rows = (
-        artifact.data
-        if isinstance(artifact.data, list)
-        else __import__("json").loads(artifact.data)
-    )
+    rows = artifact_rows("crawl-arxiv", state.state_details.flow_run_id)
     assert {r["count"]: r["value"] for r in rows}["new"] == 10
 
 

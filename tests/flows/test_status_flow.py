@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
 
 from flows.status import status_flow, status_markdown
+from tests.prefect_helpers import artifact_rows
 from tests.warehouse.test_papers import FULL
 from warehouse import Warehouse
 from warehouse.papers import upsert_papers
@@ -16,9 +16,6 @@ from warehouse.status import collect_status
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_status_flow_publishes_table_artifact(wh: Warehouse) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
     upsert_papers(wh, [dataclasses.replace(FULL, paper_id=f"p{i}") for i in range(4)])
     with wh.write() as con:
         con.execute(
@@ -31,17 +28,7 @@ def test_status_flow_publishes_table_artifact(wh: Warehouse) -> None:
     report = state.result()
     assert report.count("papers") == 4
 
-    async def read() -> list[object]:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["status"]))
-            )
-
-    artifacts = asyncio.run(read())
-    assert artifacts, "no status artifact was published"
-    latest = artifacts[-1]
-    assert latest.type == "table"
-    rows = latest.data if isinstance(latest.data, list) else __import__("json").loads(latest.data)
+    rows = artifact_rows("status", state.state_details.flow_run_id)
     counts = {r["stage"]: r["count"] for r in rows}
     assert counts["papers"] == 4
     assert counts["pdfs quarantined"] == 1
