@@ -21,14 +21,22 @@ def current_prefect_run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
+class RunCounts(dict[str, int]):
+    """The counts a run reports, and the id it is recorded under."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+
 @contextmanager
-def recorded_run(wh: Warehouse, flow: str, params: dict[str, Any]) -> Iterator[dict[str, int]]:
-    """Record a run around the block; the block fills the yielded counts dict.
+def recorded_run(wh: Warehouse, flow: str, params: dict[str, Any]) -> Iterator[RunCounts]:
+    """Record a run around the block; the block fills the yielded counts.
 
     The run is marked ``failed`` with the error's message if the block raises.
     """
     run = start_run(wh, flow, params, run_id=current_prefect_run_id())
-    counts: dict[str, int] = {}
+    counts = RunCounts(run.run_id)
     try:
         yield counts
     except BaseException as exc:

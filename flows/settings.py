@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
 
+    s3_endpoint_url: HttpUrl | None = Field(
+        default=None, description="S3-compatible endpoint for s3:// dataset remotes"
+    )
+
     http_timeout_s: float = Field(default=60.0, gt=0)
     max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
     lock_timeout_s: float = Field(default=60.0, gt=0, description="wait for the DuckDB lock")
@@ -138,6 +142,12 @@ class Settings(BaseSettings):
             username=self.openreview_username,
             password=self.openreview_password,
         )
+
+    def storage_options(self, uri: str) -> dict[str, Any]:
+        """fsspec options for a remote URI (credentials come from the standard AWS_* env)."""
+        if uri.startswith("s3://") and self.s3_endpoint_url is not None:
+            return {"client_kwargs": {"endpoint_url": str(self.s3_endpoint_url).rstrip("/")}}
+        return {}
 
     def warehouse(self) -> Warehouse:
         from warehouse import RetryPolicy

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from flows.cli.context import AppContext, app_context
 from flows.cli.crawl import crawl_app, import_app
+from flows.cli.datasets import datasets_app
 from flows.cli.errors import entry
 from flows.cli.render import console, query_table, status_json, status_tables
 from flows.cli.reviews import reviews_app
@@ -36,6 +37,7 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(crawl_app, name="crawl")
 app.add_typer(import_app, name="import")
 app.add_typer(reviews_app, name="reviews")
+app.add_typer(datasets_app, name="datasets")
 
 
 def _version() -> str:

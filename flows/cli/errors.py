@@ -12,6 +12,8 @@ from rich.markup import escape
 from flows.settings import SettingsError
 from flows.sources.errors import SourceError
 from parsers.isolate import IsolationError
+from warehouse.builders.base import BuildError
+from warehouse.datasets.model import DatasetError
 from warehouse.errors import WarehouseError
 
 # Each named error family, with the exit code it maps to. Usage errors exit with 2 (Typer).
@@ -20,6 +22,8 @@ KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (WarehouseError, 1),
     (SourceError, 1),
     (IsolationError, 1),
+    (DatasetError, 1),
+    (BuildError, 1),
 )
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)

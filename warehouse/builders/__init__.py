@@ -1,0 +1,8 @@
+"""Training-set builders, one file each; ``BUILDERS`` maps dataset names to them."""
+
+from warehouse.builders.base import Builder, BuildOutput
+from warehouse.builders.sft_title import SftTitleBuilder
+
+BUILDERS: dict[str, Builder] = {b.name: b for b in (SftTitleBuilder(),)}
+
+__all__ = ["BUILDERS", "BuildOutput", "Builder"]

@@ -1,0 +1,50 @@
+"""The ``Builder`` protocol: warehouse rows in, splits of a training set out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from warehouse.datasets.model import DatasetCard
+from warehouse.db import Warehouse
+
+
+class BuildError(Exception):
+    """A builder cannot run: unknown parameter, bad value, or nothing to build from."""
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    splits: dict[str, pa.Table]
+    card: DatasetCard
+    params: dict[str, Any]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Builder(Protocol):
+    name: str
+    version: str
+    defaults: dict[str, Any]
+
+    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput: ...
+
+
+def merge_params(defaults: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:
+    """Apply ``--param k=v`` strings over typed defaults, refusing unknown keys."""
+    out = dict(defaults)
+    for key, raw in given.items():
+        if key not in defaults:
+            raise BuildError(f"unknown parameter {key!r}; known: {', '.join(sorted(defaults))}")
+        kind = type(defaults[key])
+        try:
+            if kind is bool:
+                out[key] = raw.lower() in {"1", "true", "yes", "on"}
+            elif defaults[key] is None:
+                out[key] = int(raw) if raw.isdigit() else raw
+            else:
+                out[key] = kind(raw)
+        except ValueError:
+            raise BuildError(f"parameter {key}={raw!r} is not a valid {kind.__name__}") from None
+    return out
