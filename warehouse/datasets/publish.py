@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from warehouse.datasets.card import llamafactory_entry, render_card
@@ -50,32 +51,12 @@ ROWS_PER_FILE = 2_000_000
 ROW_GROUP = 100_000
 
 
-class _HashSink:
-    """A write-only file object that only hashes (for Arrow's IPC writer)."""
-
-    def __init__(self, digest: Any) -> None:
-        self.digest = digest
-        self.closed = False
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return len(data)
-
-    def flush(self) -> None:
-        return None
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def content_hash(splits: Mapping[str, pa.Table]) -> str:
-    """A hash of the rows and schema of every split (independent of Parquet encoding)."""
-    digest = hashlib.sha256()
-    for split in sorted(splits):
-        digest.update(f"split:{split}\n".encode())
-        table = splits[split]
-        with pa.ipc.new_stream(pa.PythonFile(_HashSink(digest), mode="w"), table.schema) as w:
-            w.write_table(table, max_chunksize=65536)
+def content_hash(schema: pa.Schema, files: list[dict[str, Any]]) -> str:
+    """A hash of the schema and every data file's sha256 (files are written deterministically
+    from rows sorted by sample_id, so equal rows give equal files)."""
+    digest = hashlib.sha256(schema.to_string().encode())
+    for entry in sorted(files, key=lambda e: e["path"]):
+        digest.update(f"{entry['path']}:{entry['sha256']}\n".encode())
     return digest.hexdigest()
 
 
@@ -93,9 +74,15 @@ def _prepare(splits: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
             raise DatasetError(f"split {split} has a different schema from the others")
         schema = table.schema
         ids = table.column("sample_id")
-        if ids.null_count or len(ids.unique()) != len(ids):
-            raise DatasetError(f"split {split}: sample_id must be present and unique")
-        prepared[split] = table.sort_by("sample_id").combine_chunks()
+        if ids.null_count:
+            raise DatasetError(f"split {split}: every row needs a sample_id")
+        # Rows are stored sorted by sample_id, so the same rows always give the same files.
+        order = pc.sort_indices(ids)
+        table = table.take(order).combine_chunks()
+        ids = table.column("sample_id")
+        if len(ids) > 1 and pc.any(pc.equal(ids.slice(1), ids.slice(0, len(ids) - 1))).as_py():
+            raise DatasetError(f"split {split}: sample_id must be unique")
+        prepared[split] = table
     return prepared
 
 
@@ -123,19 +110,12 @@ def publish(
     were built from."""
     check_name(name)
     tables = _prepare(splits)
-    digest = content_hash(tables)
     rows = {split: t.num_rows for split, t in tables.items()}
     base = root / name
     base.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(base / ".lock"):
         _remove_stale_temps(base)
         existing = version_dirs(root, name)
-        if existing:
-            latest_version, latest_path = existing[-1]
-            latest = json.loads((latest_path / MANIFEST).read_text())
-            if latest["content_hash"] == digest:
-                sync_catalog(wh, root, name)
-                return PublishResult(name, latest_version, latest_path, False, rows)
         parent = existing[-1][0] if existing else None
         version = (parent or 0) + 1
         tmp = base / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -154,8 +134,20 @@ def publish(
                 )  # fmt: skip
                 fsync_path(tmp / rel)
                 files_by_split[split].append(rel)
-                files.append({"path": rel, "split": split, "rows": part.num_rows})
+                files.append(
+                    {
+                        "path": rel, "split": split, "rows": part.num_rows,
+                        "sha256": sha256_file(tmp / rel), "bytes": (tmp / rel).stat().st_size,
+                    }
+                )  # fmt: skip
         schema = next(iter(tables.values())).schema
+        digest = content_hash(schema, files)
+        if existing:
+            latest_version, latest_path = existing[-1]
+            if json.loads((latest_path / MANIFEST).read_text())["content_hash"] == digest:
+                shutil.rmtree(tmp)  # same rows as the latest version: publish nothing
+                sync_catalog(wh, root, name)
+                return PublishResult(name, latest_version, latest_path, False, rows)
         extra = {
             "builder": {"name": builder.name, "version": builder.version, "params": builder.params},
             "parent_version": parent,
@@ -167,9 +159,6 @@ def publish(
         (tmp / LLAMAFACTORY).write_text(
             json.dumps(llamafactory_entry(name, card, files_by_split), indent=2) + "\n"
         )
-        for entry in files:
-            path = tmp / entry["path"]
-            entry.update(sha256=sha256_file(path), bytes=path.stat().st_size)
         for extra_file in (CARD, LLAMAFACTORY):
             path = tmp / extra_file
             files.append(

@@ -34,6 +34,7 @@ def publish_remote(
                 "immutable, so nothing was overwritten"
             )
         return target
+    fs.makedirs(f"{target}/data", exist_ok=True)  # needed by local paths; harmless on S3
     for entry in manifest["files"]:
         fs.put_file(str(version_dir / entry["path"]), f"{target}/{entry['path']}")
     fs.put_file(str(version_dir / MANIFEST), f"{target}/{MANIFEST}")
