@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "annotations",
     "datasets",
     "dataset_versions",
+    "dataset_drops",
     "crawl_state",
     "runs",
     "rejects",
