@@ -11,7 +11,28 @@ from warehouse.builders.base import BuildError
 from warehouse.builders.cpt_corpus import CptCorpusBuilder
 from warehouse.builders.dedup import find_duplicates, naive_duplicates
 
-WORDS = ["model", "data", "learning", "graph", "network", "training", "loss", "accuracy", "method", "result", "paper", "attention", "layer", "feature", "sample", "benchmark", "transformer", "vision", "language", "token"]
+WORDS = [
+    "model",
+    "data",
+    "learning",
+    "graph",
+    "network",
+    "training",
+    "loss",
+    "accuracy",
+    "method",
+    "result",
+    "paper",
+    "attention",
+    "layer",
+    "feature",
+    "sample",
+    "benchmark",
+    "transformer",
+    "vision",
+    "language",
+    "token",
+]
 
 
 def document(seed: int, n: int = 300) -> str:
