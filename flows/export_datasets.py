@@ -10,7 +10,7 @@ from typing import Any
 
 from flows.lineage import recorded_run
 from warehouse.builders import BUILDERS
-from warehouse.builders.base import BuildError, merge_params
+from warehouse.builders.base import BuildError, NothingToBuildError, merge_params
 from warehouse.datasets import BuilderInfo, PublishResult, publish
 from warehouse.datasets.catalog import version_dirs
 from warehouse.datasets.diff import VersionDiff, diff_versions
@@ -18,7 +18,7 @@ from warehouse.db import Warehouse
 from warehouse.migrate import current_version
 
 log = logging.getLogger(__name__)
-DEFAULT_DATASETS = ("sft-title",)
+DEFAULT_DATASETS = tuple(BUILDERS)
 Echo = Callable[[str], object]
 
 
@@ -84,7 +84,14 @@ def export_datasets(
     exported = []
     with recorded_run(wh, "export-datasets", {"datasets": list(names)}) as run:
         for name in names:
-            item = build_dataset(wh, root, name, (params or {}).get(name), run_id=run.run_id)
+            try:
+                item = build_dataset(wh, root, name, (params or {}).get(name), run_id=run.run_id)
+            except NothingToBuildError as exc:
+                if len(names) == 1:
+                    raise  # asked for this one dataset: say why it cannot be built
+                echo(f"{name}: skipped, {exc}")
+                run[f"{name}_skipped"] = 1
+                continue
             r = item.result
             state = "published" if r.created else "unchanged, kept"
             sizes = ", ".join(f"{s} {n:,}" for s, n in r.rows.items())

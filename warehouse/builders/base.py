@@ -15,6 +15,10 @@ class BuildError(Exception):
     """A builder cannot run: unknown parameter, bad value, or nothing to build from."""
 
 
+class NothingToBuildError(BuildError):
+    """The warehouse has no source rows for this dataset yet."""
+
+
 @dataclass(frozen=True)
 class BuildOutput:
     splits: dict[str, pa.Table]

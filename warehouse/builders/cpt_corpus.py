@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildError, BuildOutput
+from warehouse.builders.base import BuildOutput, NothingToBuildError
 from warehouse.builders.dedup import find_duplicates
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -53,7 +53,9 @@ class CptCorpusBuilder:
                 """
             ).fetchall()
         if not docs:
-            raise BuildError("no parsed documents with status ok; run `scicurate parse` first")
+            raise NothingToBuildError(
+                "no parsed documents with status ok yet; the PDF parser fills the documents table"
+            )
         short = [d for d in docs if len(d[3]) < params["min_chars"]]
         usable = [d for d in docs if len(d[3]) >= params["min_chars"]]
         drops = find_duplicates(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildError, BuildOutput
+from warehouse.builders.base import BuildOutput, NothingToBuildError
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
@@ -96,7 +96,7 @@ class SftReviewBuilder:
                 """
             ).fetchall()
         if not rows:
-            raise BuildError(
+            raise NothingToBuildError(
                 "no structured reviews; run `scicurate crawl openreview` and "
                 "`scicurate reviews structure` first"
             )
@@ -131,7 +131,7 @@ class SftReviewBuilder:
             )
         splits = {s: pa.Table.from_pylist(r, schema=SCHEMA) for s, r in kept.items() if r}
         if not splits:
-            raise BuildError(f"every structured review was skipped: {dict(skipped)}")
+            raise NothingToBuildError(f"every structured review was skipped: {dict(skipped)}")
         stats = {
             "reviews": len(rows),
             "rows": {s: t.num_rows for s, t in splits.items()},

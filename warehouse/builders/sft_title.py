@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildError, BuildOutput
+from warehouse.builders.base import BuildOutput, NothingToBuildError
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
@@ -59,7 +59,9 @@ class SftTitleBuilder:
                 "AND source LIKE 'arxiv%' ORDER BY paper_id"
             ).fetchall()
         if not rows:
-            raise BuildError("no arXiv papers with a title and an abstract; crawl some first")
+            raise NothingToBuildError(
+                "no arXiv papers with a title and an abstract; crawl some first"
+            )
         dropped: Counter[str] = Counter()
         seen_titles: set[str] = set()
         seen_abstracts: set[str] = set()

@@ -113,5 +113,5 @@ def test_cpt_corpus_builder(mem_wh: Warehouse) -> None:
 
 
 def test_cpt_corpus_needs_parsed_documents(mem_wh: Warehouse) -> None:
-    with pytest.raises(BuildError, match="scicurate parse"):
+    with pytest.raises(BuildError, match="no parsed documents"):
         CptCorpusBuilder().build(mem_wh, CptCorpusBuilder.defaults)
