@@ -25,9 +25,9 @@ from flows.sources.errors import (
 from flows.sources.http import PoliteClient, Politeness
 from flows.sources.pdfs import PdfCounts, PdfTarget, due_targets, fetch_pdfs
 from warehouse.db import Warehouse
-from warehouse.papers import PREFER_EXISTING
-from warehouse.records import Paper, papers_to_arrow
-from warehouse.upsert import UpsertResult, upsert_arrow
+from warehouse.papers import store_papers
+from warehouse.records import Paper
+from warehouse.upsert import UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -166,18 +166,7 @@ def _store_page(
             break
         papers.append(record.paper)
     with wh.write() as con:
-        if papers:
-            counts.add(
-                upsert_arrow(
-                    con,
-                    "papers",
-                    papers_to_arrow(papers),
-                    ["paper_id"],
-                    hash_exclude=["source"],
-                    touch=["last_changed"],
-                    merge_prefer_existing=PREFER_EXISTING,
-                )
-            )
+        counts.add(store_papers(con, papers))
         for identifier, reason in page.rejected:
             con.execute(
                 "INSERT INTO rejects (source, input, line_no, reason, raw) VALUES (?, ?, 0, ?, ?) "
@@ -359,18 +348,7 @@ def crawl_arxiv_ids(
             for i in missing:
                 echo(f"{i}: not found on arXiv")
         with wh.write() as con:
-            if papers:
-                counts.add(
-                    upsert_arrow(
-                        con,
-                        "papers",
-                        papers_to_arrow(papers),
-                        ["paper_id"],
-                        hash_exclude=["source"],
-                        touch=["last_changed"],
-                        merge_prefer_existing=PREFER_EXISTING,
-                    )
-                )
+            counts.add(store_papers(con, papers))
         counts.paper_ids = [p.paper_id for p in papers]
         echo(f"stored {len(papers)} paper(s): {counts.new} new, {counts.updated} updated")
         if pdfs:

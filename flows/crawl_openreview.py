@@ -20,10 +20,8 @@ from flows.sources.http import PoliteClient, Politeness
 from flows.sources.openreview import OpenReviewClient, forum_from_note, rate_limit_wait
 from flows.sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs
 from warehouse.db import Warehouse
-from warehouse.papers import PREFER_EXISTING
-from warehouse.records import papers_to_arrow
+from warehouse.papers import store_papers
 from warehouse.reviews import link_openreview_to_arxiv, upsert_reviews
-from warehouse.upsert import upsert_arrow
 
 log = logging.getLogger(__name__)
 DEFAULT_VENUES = (
@@ -86,15 +84,10 @@ def crawl_venues(
                 papers = [f.paper for f in forums]
                 replies = [r for f in forums for r in f.replies]
                 with wh.write() as con:
-                    if papers:
-                        result = upsert_arrow(
-                            con, "papers", papers_to_arrow(papers), ["paper_id"],
-                            hash_exclude=["source"], touch=["last_changed"],
-                            merge_prefer_existing=PREFER_EXISTING,
-                        )  # fmt: skip
-                        counts.papers_new += result.inserted
-                        counts.papers_updated += result.updated
-                        counts.papers_unchanged += result.unchanged
+                    result = store_papers(con, papers)
+                    counts.papers_new += result.inserted
+                    counts.papers_updated += result.updated
+                    counts.papers_unchanged += result.unchanged
                     replied = upsert_reviews(con, replies)
                 counts.replies_new += replied.inserted
                 counts.replies_updated += replied.updated

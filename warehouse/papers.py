@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
+import duckdb
+
 from warehouse.db import Warehouse, fetch_int
 from warehouse.records import Paper, paper_from_row, papers_to_arrow
 from warehouse.upsert import UpsertResult, upsert_arrow
@@ -32,23 +34,29 @@ def _batched(items: Iterable[Paper], size: int) -> Iterator[list[Paper]]:
         yield batch
 
 
+def store_papers(con: duckdb.DuckDBPyConnection, papers: list[Paper]) -> UpsertResult:
+    """Upsert papers inside the caller's transaction (merging with what is stored)."""
+    if not papers:
+        return UpsertResult()
+    return upsert_arrow(
+        con,
+        "papers",
+        papers_to_arrow(papers),
+        ["paper_id"],
+        hash_exclude=["source"],  # the same paper from another path is not a change
+        touch=["last_changed"],
+        merge_prefer_existing=PREFER_EXISTING,
+    )
+
+
 def upsert_papers(
     wh: Warehouse, papers: Iterable[Paper], *, batch_size: int = DEFAULT_BATCH
 ) -> UpsertResult:
     """Insert new papers and update changed ones, one short transaction per batch."""
     total = UpsertResult()
     for batch in _batched(papers, batch_size):
-        table = papers_to_arrow(batch)
         with wh.write() as con:
-            total += upsert_arrow(
-                con,
-                "papers",
-                table,
-                ["paper_id"],
-                hash_exclude=["source"],  # the same paper from another path is not a change
-                touch=["last_changed"],
-                merge_prefer_existing=PREFER_EXISTING,
-            )
+            total += store_papers(con, batch)
     return total
 
 

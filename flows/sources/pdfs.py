@@ -21,6 +21,7 @@ from flows.sources.arxiv_ids import parse_arxiv_id
 from flows.sources.errors import InvalidIdError, TransientHTTPError
 from flows.sources.http import PoliteClient
 from parsers.isolate import IsolatedWorker, IsolationError, Limits, run_isolated
+from warehouse.datasets.files import pid_alive
 from warehouse.db import Warehouse
 
 OPENREVIEW_PREFIX = "openreview:"
@@ -122,22 +123,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_parts(root: Path) -> int:
     """Delete ``*.part`` files left by killed downloads (whose process is gone)."""
     removed = 0
     for part in root.rglob(".*.part") if root.exists() else []:
         pid = part.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _pid_alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             part.unlink(missing_ok=True)
             removed += 1
     return removed
