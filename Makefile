@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 setup: $(STAMP) ## create .venv from uv.lock (run by every other target)
 
-demo: $(STAMP) ## run the whole loop offline on the bundled sample
+demo: $(STAMP) ## run the pipeline offline on the bundled sample
 	$(UV) run --no-sync scicurate demo
 
 test: $(STAMP) ## run the test suite

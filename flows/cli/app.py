@@ -131,7 +131,7 @@ def warehouse_sql(
 
 @app.command(epilog="Example: scicurate --home /tmp/scicurate-demo demo")
 def demo(ctx: typer.Context) -> None:
-    """Run the whole loop offline on the bundled sample, then print what was made."""
+    """Run the pipeline offline on the bundled sample, then print what was made."""
     from flows.demo import run_demo
 
     report = run_demo(app_context(ctx).settings, echo=console.print)
