@@ -23,7 +23,7 @@ from flows.sources.errors import (
     InvalidParameterError,
 )
 from flows.sources.http import PoliteClient, Politeness
-from flows.sources.pdfs import PdfCounts, PdfTarget, due_targets, fetch_pdfs
+from flows.sources.pdfs import PdfCounts, PdfTarget, due_targets, fetch_pdfs, only_due
 from warehouse.db import Warehouse
 from warehouse.papers import store_papers
 from warehouse.records import Paper
@@ -362,7 +362,7 @@ def crawl_arxiv_ids(
             ]
             pinned_ids = {t.paper_id for t in pinned}
             latest = [i for i in counts.paper_ids if i not in pinned_ids]
-            targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *_due(wh, pinned)]
+            targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *only_due(wh, pinned)]
             pdf_counts = fetch_pdfs(
                 wh, http, home, targets,
                 on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
@@ -371,18 +371,3 @@ def crawl_arxiv_ids(
             counts.pdfs_skipped = pdf_counts.skipped
         run_counts.update(counts.as_counts())
     return counts
-
-
-def _due(wh: Warehouse, targets: Sequence[PdfTarget]) -> list[PdfTarget]:
-    """The targets with no verified PDF yet, or whose quarantine backoff has passed."""
-    due = []
-    with wh.read() as con:
-        for t in targets:
-            rows = con.execute(
-                "SELECT status = 'ok' OR coalesce(next_attempt_at > now(), false) FROM pdfs "
-                'WHERE paper_id = ? AND "version" = ?',
-                [t.paper_id, t.version],
-            ).fetchall()
-            if not rows or not rows[0][0]:
-                due.append(t)
-    return due

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from flows.lineage import recorded_run
 from flows.sources.http import PoliteClient, Politeness
 from flows.sources.openreview import OpenReviewClient, forum_from_note, rate_limit_wait
-from flows.sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs
+from flows.sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs, only_due
 from warehouse.db import Warehouse
 from warehouse.papers import store_papers
 from warehouse.reviews import link_openreview_to_arxiv, upsert_reviews
@@ -110,18 +110,11 @@ def openreview_pdf_targets(
         return []
     with wh.read() as con:
         rows = con.execute(
-            """
-            SELECT p.paper_id, p.pdf_url FROM papers p
-            LEFT JOIN pdfs f ON f.paper_id = p.paper_id AND f."version" = ''
-            WHERE p.source = 'openreview' AND p.forum_id IN (SELECT unnest(?))
-              AND starts_with(p.pdf_url, ?)
-              AND (f.paper_id IS NULL OR (f.status = 'quarantined'
-                   AND coalesce(f.next_attempt_at, now()) <= now()))
-            ORDER BY p.paper_id
-            """,
+            "SELECT paper_id, pdf_url FROM papers WHERE source = 'openreview' "
+            "AND forum_id IN (SELECT unnest(?)) AND starts_with(pdf_url, ?) ORDER BY paper_id",
             [list(forum_ids), web_url.rstrip("/") + "/"],
         ).fetchall()
-    return [PdfTarget(pid, "", url) for pid, url in rows]
+    return only_due(wh, [PdfTarget(pid, "", url) for pid, url in rows])
 
 
 def crawl_openreview(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
@@ -171,9 +172,7 @@ REVIEW_SCHEMA = pa.schema(
 
 
 def reviews_to_arrow(reviews: list[Review]) -> pa.Table:
-    import json
-
-    rows = {name: [] for name in REVIEW_SCHEMA.names}  # type: ignore[var-annotated]
+    rows: dict[str, list[Any]] = {name: [] for name in REVIEW_SCHEMA.names}
     for r in reviews:
         for name in REVIEW_SCHEMA.names:
             value = getattr(r, name)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from flows.cli.context import app_context
 from flows.cli.render import console
-from warehouse.datasets.model import DatasetError, parse_ref
+from warehouse.datasets.model import parse_ref
 
 datasets_app = typer.Typer(
     help="Versioned, checksummed Parquet training sets.",
@@ -165,6 +165,3 @@ def publish_cmd(
         storage_options=settings.storage_options(remote),
     )  # fmt: skip
     console.print(f"published to {target}")
-
-
-__all__ = ["DatasetError", "datasets_app"]

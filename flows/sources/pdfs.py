@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+import pyarrow as pa
+
 from flows.sources.arxiv_ids import parse_arxiv_id
 from flows.sources.errors import InvalidIdError, TransientHTTPError
 from flows.sources.http import PoliteClient
@@ -134,6 +136,37 @@ def remove_stale_parts(root: Path) -> int:
     return removed
 
 
+def only_due(wh: Warehouse, targets: Sequence[PdfTarget]) -> list[PdfTarget]:
+    """The targets with no verified PDF yet, or whose quarantine backoff has passed.
+
+    This is the one place the retry rule lives; every crawler filters its candidates here.
+    """
+    if not targets:
+        return []
+    candidates = pa.table(
+        {
+            "i": list(range(len(targets))),
+            "paper_id": [t.paper_id for t in targets],
+            "version": [t.version for t in targets],
+        }
+    )
+    with wh.read() as con:
+        con.register("_pdf_candidates", candidates)
+        try:
+            rows = con.execute(
+                """
+                SELECT c.i FROM _pdf_candidates c
+                LEFT JOIN pdfs f ON f.paper_id = c.paper_id AND f."version" = c."version"
+                WHERE f.paper_id IS NULL
+                   OR (f.status = 'quarantined' AND coalesce(f.next_attempt_at, now()) <= now())
+                ORDER BY c.i
+                """
+            ).fetchall()
+        finally:
+            con.unregister("_pdf_candidates")
+    return [targets[i] for (i,) in rows]
+
+
 def due_targets(
     wh: Warehouse,
     paper_ids: Sequence[str] | None = None,
@@ -143,28 +176,21 @@ def due_targets(
 ) -> list[PdfTarget]:
     """arXiv papers with no verified PDF whose next attempt is due, latest version first."""
     params: list[object] = []
-    where = ["p.source LIKE 'arxiv%'"]
+    where = ["source LIKE 'arxiv%'"]
     if paper_ids is not None:
         if not paper_ids:
             return []
-        where.append("p.paper_id IN (SELECT unnest(?))")
+        where.append("paper_id IN (SELECT unnest(?))")
         params.append(list(paper_ids))
-    sql = f"""
-        SELECT p.paper_id, coalesce(p.versions[-1]."version", '') AS version
-        FROM papers p
-        LEFT JOIN pdfs f ON f.paper_id = p.paper_id
-            AND f."version" = coalesce(p.versions[-1]."version", '')
-        WHERE {" AND ".join(where)}
-          AND (f.paper_id IS NULL
-               OR (f.status = 'quarantined' AND coalesce(f.next_attempt_at, now()) <= now()))
-        ORDER BY p.paper_id
-    """
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
     with wh.read() as con:
-        rows = con.execute(sql, params).fetchall()
+        rows = con.execute(
+            f"""SELECT paper_id, coalesce(versions[-1]."version", '') FROM papers
+                WHERE {" AND ".join(where)} ORDER BY paper_id""",
+            params,
+        ).fetchall()
     base = arxiv_pdf_url.rstrip("/") + "/"
-    return [PdfTarget(pid, version, f"{base}{pid}{version}") for pid, version in rows]
+    due = only_due(wh, [PdfTarget(pid, version, f"{base}{pid}{version}") for pid, version in rows])
+    return due if limit is None else due[:limit]
 
 
 def _record(wh: Warehouse, target: PdfTarget, url: str, **fields: object) -> None:

@@ -10,6 +10,15 @@ import pyarrow as pa
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
+# The columns every Alpaca-format dataset starts with (LLaMA-Factory: prompt/query/response).
+ALPACA_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("sample_id", pa.string()),
+    ("instruction", pa.string()),
+    ("input", pa.string()),
+    ("output", pa.string()),
+]
+ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output"}
+
 
 class BuildError(Exception):
     """A builder cannot run: unknown parameter, bad value, or nothing to build from."""

@@ -15,7 +15,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import (
+    ALPACA_COLUMNS,
+    ALPACA_FIELDS,
+    BuildOutput,
+    NothingToBuildError,
+)
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
@@ -35,10 +40,7 @@ CHARS_PER_TOKEN = 4  # a rough budget; the exact count depends on the trainer's 
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 SCHEMA = pa.schema(
     [
-        ("sample_id", pa.string()),
-        ("instruction", pa.string()),
-        ("input", pa.string()),
-        ("output", pa.string()),
+        *ALPACA_FIELDS,
         ("paper_id", pa.string()),
         ("review_id", pa.string()),
         ("venue", pa.string()),
@@ -151,6 +153,6 @@ class SftReviewBuilder:
             ),
             source_stats=stats,
             formatting="alpaca",
-            columns={"prompt": "instruction", "query": "input", "response": "output"},
+            columns=ALPACA_COLUMNS,
         )
         return BuildOutput(splits=splits, card=card, params=params, stats=stats)

@@ -8,7 +8,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import (
+    ALPACA_COLUMNS,
+    ALPACA_FIELDS,
+    BuildOutput,
+    NothingToBuildError,
+)
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
@@ -20,10 +25,7 @@ INSTRUCTION = (
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 SCHEMA = pa.schema(
     [
-        ("sample_id", pa.string()),
-        ("instruction", pa.string()),
-        ("input", pa.string()),
-        ("output", pa.string()),
+        *ALPACA_FIELDS,
         ("paper_id", pa.string()),
         ("primary_category", pa.string()),
     ]
@@ -125,6 +127,6 @@ class SftTitleBuilder:
             ),
             source_stats=stats,
             formatting="alpaca",
-            columns={"prompt": "instruction", "query": "input", "response": "output"},
+            columns=ALPACA_COLUMNS,
         )
         return BuildOutput(splits=splits, card=card, params=params, stats=stats)
