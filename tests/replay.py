@@ -16,6 +16,7 @@ import itertools
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -87,6 +88,22 @@ class _Route:
         return all(req.param(k) == v for k, v in self.query.items())
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Client disconnects (expected around faults and shutdown) are not printed to stderr,
+    where they would leak into other tests' captured output; anything else is kept."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[BaseException] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError | TimeoutError):
+            self.errors.append(error)
+
+
 class ReplayServer:
     """Serve routes on 127.0.0.1 from a background thread. Use as a context manager."""
 
@@ -97,7 +114,7 @@ class ReplayServer:
         self._active = 0
         self.max_concurrent_connections = 0
         self._next_connection = 0
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _QuietServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- routes ---------------------------------------------------------------------------
@@ -253,8 +270,7 @@ class ReplayServer:
             do_PATCH = _serve  # noqa: N815 - http.server's naming
             do_DELETE = _serve  # noqa: N815 - http.server's naming
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -129,3 +129,22 @@ def test_records_times_connections_and_concurrency(server: ReplayServer) -> None
     for t in threads:
         t.join()
     assert server.max_concurrent_connections >= 2
+
+
+def test_disconnects_are_quiet_and_handler_bugs_are_kept(
+    server: ReplayServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    server.add("/big", Response(200, b"x" * 100_000))
+    server.fault("/big", Fault(reset_at=10))
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        requests.get(f"{server.url}/big", timeout=5)
+
+    def broken(req: object) -> Response:
+        raise ValueError("bug in a test handler")
+
+    server.add("/broken", broken)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{server.url}/broken", timeout=5)
+    time.sleep(0.1)
+    assert "Traceback" not in capfd.readouterr().err
+    assert [type(e) for e in server._httpd.errors] == [ValueError]  # type: ignore[union-attr]
