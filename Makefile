@@ -29,8 +29,18 @@ $(TOOLS)/uv-venv/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)/uv-venv
 	$(TOOLS)/uv-venv/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# torch is not in the lock: PyPI's Linux wheel drags in several GB of CUDA libraries. The
+# Nougat tests need only a CPU build, so a CPU wheel from the machine's local wheel folder
+# (PIP_FIND_LINKS) is installed when there is one; otherwise those tests skip and GPU users
+# install the torch that fits their machine (see the README).
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --inexact --python $(PYTHON)
+	@wheel=$$(ls $${UV_FIND_LINKS:-/nonexistent}/torch-*+cpu-*.whl 2>/dev/null | sort -V | tail -n1); \
+	if [ -n "$$wheel" ]; then \
+	  echo "installing the local CPU torch wheel $$(basename $$wheel) (Nougat tests)"; \
+	  $(UV) pip install --python $(VENV) --quiet "$$wheel" \
+	    || echo "could not install $$(basename $$wheel): the Nougat tests will skip"; \
+	else echo "no local CPU torch wheel: the Nougat tests will skip"; fi
 	@touch $@
 
 setup: $(STAMP) ## create .venv from uv.lock (run by every other target)

@@ -20,6 +20,8 @@ from pydantic_settings import (
 )
 
 from flows.sources.http import Politeness
+from parsers.nougat import NougatOptions
+from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -79,6 +81,13 @@ class Settings(BaseSettings):
     s3_endpoint_url: HttpUrl | None = Field(
         default=None, description="S3-compatible endpoint for s3:// dataset remotes"
     )
+
+    nougat_model: str = Field(
+        default="facebook/nougat-base", description="Nougat weights: a local dir or a hub id"
+    )
+    parse_timeout_s: float = Field(default=120.0, gt=0, description="wall time per document")
+    parse_memory_mb: int = Field(default=2048, ge=256, description="address space per parser")
+    parse_max_pages: int = Field(default=500, ge=1, description="longer PDFs fail to parse")
 
     http_timeout_s: float = Field(default=60.0, gt=0)
     max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
@@ -148,6 +157,17 @@ class Settings(BaseSettings):
         if uri.startswith("s3://") and self.s3_endpoint_url is not None:
             return {"client_kwargs": {"endpoint_url": str(self.s3_endpoint_url).rstrip("/")}}
         return {}
+
+    def parse_spec(self, parser: str = "pymupdf") -> ParseSpec:
+        if parser not in PARSER_NAMES:
+            raise ValueError(f"unknown parser {parser!r}; choose one of {', '.join(PARSER_NAMES)}")
+        return ParseSpec(
+            parser=parser,  # type: ignore[arg-type]
+            nougat=NougatOptions(model=self.nougat_model),
+            max_pages=self.parse_max_pages,
+            wall_s=self.parse_timeout_s,
+            memory_mb=self.parse_memory_mb,
+        )
 
     def warehouse(self) -> Warehouse:
         from warehouse import RetryPolicy

@@ -35,13 +35,14 @@ class IsolationError(Exception):
 @dataclass(frozen=True)
 class Limits:
     wall_s: float = 120.0
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # 0: no address-space limit (CUDA maps far more than it uses)
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
     """Worker loop: run each (fn, args) received and send back (ok, result-or-reason)."""
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
             fn, args = conn.recv()

@@ -11,7 +11,9 @@ from rich.markup import escape
 
 from flows.settings import SettingsError
 from flows.sources.errors import SourceError
+from parsers.base import ParseError
 from parsers.isolate import IsolationError
+from parsers.nougat_model import ModelLoadError
 from warehouse.builders.base import BuildError
 from warehouse.datasets.model import DatasetError
 from warehouse.errors import WarehouseError
@@ -22,6 +24,8 @@ KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (WarehouseError, 1),
     (SourceError, 1),
     (IsolationError, 1),
+    (ParseError, 1),
+    (ModelLoadError, 1),
     (DatasetError, 1),
     (BuildError, 1),
 )

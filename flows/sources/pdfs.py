@@ -22,6 +22,7 @@ import pyarrow as pa
 from flows.sources.arxiv_ids import parse_arxiv_id
 from flows.sources.errors import InvalidIdError, TransientHTTPError
 from flows.sources.http import PoliteClient
+from parsers.envelope import envelope_problem
 from parsers.isolate import IsolatedWorker, IsolationError, Limits, run_isolated
 from warehouse.datasets.files import pid_alive
 from warehouse.db import Warehouse
@@ -88,13 +89,9 @@ def validate_pdf(data: bytes, scratch: Path, *, worker: IsolatedWorker | None = 
     """
     if not data:
         raise InvalidPdfError("empty body (0 bytes)")
-    head = data[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
-        raise InvalidPdfError("HTML instead of a PDF (an error or captcha page)")
-    if not data.lstrip()[:5] == b"%PDF-":
-        raise InvalidPdfError("no %PDF- header")
-    if b"%%EOF" not in data[-2048:]:
-        raise InvalidPdfError("truncated: no %%EOF trailer")
+    problem = envelope_problem(data[:1024], data[-2048:])
+    if problem is not None:
+        raise InvalidPdfError(problem)
     scratch.write_bytes(data)
     try:
         if worker is None:

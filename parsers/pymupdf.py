@@ -1,0 +1,393 @@
+"""The structured CPU parser: PyMuPDF's text dict -> titled, sectioned, cleaned elements.
+
+Layout and reading order come from ``parsers.layout``; this module classifies blocks (title,
+headings by size/weight/numbering, captions, lists, equations, footnotes, references), finds
+tables on candidate pages only and within a time budget, optionally crops figures to PNG, and
+flags pages without a text layer as ``needs_ocr``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from parsers.base import BBox, Document, Element, Page, ParseError, Provenance, TooManyPagesError
+from parsers.envelope import file_envelope_problem
+from parsers.layout import (
+    Block,
+    PageLayout,
+    body_x_range,
+    drop_furniture,
+    order_blocks,
+    read_page,
+    running_lines,
+)
+from parsers.text import join_lines, math_share, strip_stamp
+
+PARSER_VERSION = "1.0"
+# find_tables() prints an advert for pymupdf-layout once per process; not for our logs.
+if hasattr(pymupdf, "no_recommend_layout"):
+    pymupdf.no_recommend_layout()
+# MuPDF's complaints about broken files are collected (mupdf_warnings) rather than printed.
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+_FATAL_MUPDF = ("limit error", "stack overflow", "out of memory")
+
+_NUMBERED = re.compile(
+    r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2})*))\.?\s+(?P<rest>\S.*)$"
+)
+_NAMED = re.compile(
+    r"^(abstract|introduction|related work|background|conclusions?|discussion|"
+    r"acknowledge?ments?|references|bibliography|appendix|appendices|method(s|ology)?|"
+    r"experiments?|results|evaluation|limitations|future work)\b[.:]?\s*$",
+    re.IGNORECASE,
+)
+# "Figure 3: ...", "Table 1. ...", "Fig. 2 | ..." -- not "Table 1 reports ..." in running text.
+_CAPTION = re.compile(
+    r"^(fig\.?|figure|table|tab\.|algorithm|listing)\s*[A-Z]?\d+(\.\d+)?\s*[.:|]", re.IGNORECASE
+)
+_TABLE_CAPTION = re.compile(r"^(table|tab\.)\s*[A-Z]?\d+", re.IGNORECASE)
+# bullet, white bullet, small square, bullet operator, middle dot, triangle, hyphen bullet
+BULLETS = "\u2022\u25e6\u25aa\u2219\u00b7\u2023\u2043"
+_BULLET = re.compile(rf"^(?:[{BULLETS}\u2013\-*]|\(?\d{{1,2}}[.)]|\([a-z]\))\s+")
+_REF_START = re.compile(r"^\s*(\[\d{1,4}\]|\d{1,3}\.\s)")
+_ABSTRACT_INLINE = re.compile(r"^(abstract)\s*[.:\u2014\u2013-]\s*(?=\S)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PyMuPDFOptions:
+    tables: bool = True
+    table_budget_s: float = 1.0  # per document, for find_tables()
+    table_max_drawings: int = 3000  # pages with more vector drawings are skipped
+    figures_dir: Path | None = None  # crop figures to PNG here when set
+    figure_dpi: int = 150
+    min_chars_text_layer: int = 30
+    max_image_mb: int = 512  # an image bigger than this decoded is a decompression bomb
+
+
+def _heading_level(text: str) -> int | None:
+    """1 for "3 Method"/"III. METHOD", 2 for "3.1 ...", ... None when not numbered."""
+    m = _NUMBERED.match(text)
+    if not m:
+        return None
+    num = m.group("num")
+    if len(m.group("rest")) > 120 or not m.group("rest")[:1].isalpha():
+        return None
+    return num.count(".") + 1
+
+
+class PyMuPDFParser:
+    """Fast structured parsing with PyMuPDF (``pymupdf<2``). Thread-compatible, not shared."""
+
+    name = "pymupdf"
+    version = f"{PARSER_VERSION}+pymupdf{pymupdf.VersionBind}"
+
+    def __init__(self, options: PyMuPDFOptions | None = None) -> None:
+        self.options = options or PyMuPDFOptions()
+
+    def parse(self, path: Path, *, max_pages: int | None = None) -> Document:
+        start = time.perf_counter()
+        doc = open_pdf(path, max_pages=max_pages)
+        with doc:
+            pages = self.parse_pages(doc, range(doc.page_count))
+        out = Document(
+            pages=pages,
+            provenance=Provenance(
+                parser=self.name,
+                parser_version=self.version,
+                duration_s=time.perf_counter() - start,
+            ),
+            metadata={"page_count": len(pages)},
+        )
+        complaints = pymupdf.TOOLS.mupdf_warnings(reset=True)
+        fatal = [ln for ln in complaints.splitlines() if any(f in ln for f in _FATAL_MUPDF)]
+        if fatal:
+            out.status, out.reason = "failed", f"MuPDF hit a limit: {fatal[0]}"[:300]
+            for page in pages:
+                page.elements = []
+        elif pages and all(p.status == "needs_ocr" for p in pages):
+            out.status, out.reason = "needs_ocr", "no page has a text layer"
+        if complaints:
+            out.metadata["mupdf_warnings"] = complaints[:500]
+        return out
+
+    def parse_pages(self, doc: pymupdf.Document, numbers: range | list[int]) -> list[Page]:
+        for n in numbers:
+            self.check_images(doc, n)
+        layouts = [read_page(doc[n]) for n in numbers]
+        body = _body_size(layouts)
+        running = running_lines(layouts)
+        state = _State(body_size=body, table_budget=self.options.table_budget_s)
+        pages: list[Page] = []
+        for lay in layouts:
+            body_x = body_x_range(lay, body)
+            drop_furniture(lay, running, body_x, body)
+            page = Page(number=lay.number, width=lay.width, height=lay.height)
+            if lay.chars < self.options.min_chars_text_layer and lay.image_cover > 0.3:
+                page.status, page.reason = "needs_ocr", "no text layer (image-only page)"
+            tables = self._tables(doc, lay, state) if self.options.tables else []
+            blocks = [b for b in order_blocks(lay, body_x) if not _inside_any(b.bbox, tables)]
+            keyed: list[tuple[float, Element]] = []
+            for i, block in enumerate(blocks):
+                keyed.extend((i, el) for el in self._block_elements(block, lay, state))
+            boxes = [b.bbox for b in blocks]
+            extras = [el for _, el in tables] + self._figures(doc, lay)
+            keyed.extend((_slot(el.bbox, boxes) + 0.5, el) for el in extras)
+            keyed.sort(key=lambda pair: pair[0])
+            page.elements = [el for _, el in keyed]
+            pages.append(page)
+        return pages
+
+    def check_images(self, doc: pymupdf.Document, number: int) -> None:
+        """Refuse decompression bombs before anything decodes them."""
+        for img in doc.get_page_images(number):
+            width, height, bpc = img[2], img[3], img[4] or 8
+            decoded = width * height * 4 * max(bpc, 8) / 8
+            if decoded > self.options.max_image_mb * 1024 * 1024:
+                raise ParseError(
+                    f"image of {width}x{height} px on page {number + 1} would decode to "
+                    f"{decoded / 2**20:,.0f} MB, over the {self.options.max_image_mb} MB limit"
+                )
+
+    # -- classification -------------------------------------------------------------------
+
+    def _block_elements(self, block: Block, lay: PageLayout, state: _State) -> list[Element]:
+        page_no, bbox, body = lay.number, block.bbox, state.body_size
+        lines = [strip_stamp(ln.text) for ln in block.lines]
+        lines = [ln for ln in lines if ln]
+        if not lines:
+            return []
+        text = join_lines(lines)
+        size = block.size
+        short = len(text) < 160 and len(block.lines) <= 3
+        title = state.title
+        if (
+            title is not None
+            and page_no == 0
+            and abs(size - state.title_size) < 0.6
+            and 0 <= bbox[1] - title.bbox[3] < size * 1.2
+            and len(title.text) + len(text) < 300
+        ):  # a title set over two blocks: extend the first
+            title.text = f"{title.text} {text}"
+            title.markdown = f"# {title.text}"
+            title.bbox = _union(title.bbox, bbox)
+            return []
+        first_big = title is None and page_no == 0 and size >= body * 1.25 and short
+        if first_big and bbox[1] < lay.height * 0.5 and len(text) > 3:
+            state.title = Element("title", page_no, bbox, text, f"# {text}", level=0)
+            state.title_size = size
+            return [state.title]
+        m = _ABSTRACT_INLINE.match(text)
+        if m and not state.in_references:
+            rest = text[m.end() :]
+            return [
+                Element("heading", page_no, bbox, "Abstract", "## Abstract", level=1),
+                Element("paragraph", page_no, bbox, rest),
+            ]
+        heading = self._heading(text, block, body, short)
+        if heading is not None:
+            level = heading
+            state.in_references = bool(
+                re.match(r"^(\d+\.?\s*)?(references|bibliography)\b", text, re.I)
+            )
+            hashes = "#" * min(level + 1, 6)
+            return [Element("heading", page_no, bbox, text, f"{hashes} {text}", level=level)]
+        if _CAPTION.match(text):
+            return [Element("caption", page_no, bbox, text)]
+        if state.in_references:
+            return [
+                Element("reference", page_no, bbox, ref, f"* {ref}")
+                for ref in _split_references(block)
+            ]
+        if size < body * 0.88 and bbox[1] > lay.height * 0.72 and len(text) > 3:
+            return [Element("footnote", page_no, bbox, text)]
+        if all(_BULLET.match(ln) for ln in lines[:1]) and len(lines) >= 1 and _BULLET.match(text):
+            items = _list_items(block)
+            if len(items) > 1 or text[:1] in BULLETS:
+                md = "\n".join(f"* {_BULLET.sub('', it)}" for it in items)
+                return [Element("list", page_no, bbox, "\n".join(items), md)]
+        math_font = sum(ln.math_font_share * len(ln.text) for ln in block.lines) / max(
+            block.chars, 1
+        )
+        if (
+            len(text) < 300
+            and (math_font > 0.3 or math_share(text) > 0.2)
+            and block.column in ("full", "left", "right")
+        ) and (text[-1:] not in ".?!" or math_share(text) > 0.25):
+            return [Element("equation", page_no, bbox, text, f"\\[{text}\\]")]
+        return [Element("paragraph", page_no, bbox, text)]
+
+    def _heading(self, text: str, block: Block, body: float, short: bool) -> int | None:
+        if not short or len(text) > 120 or text.endswith((",", ";")):
+            return None
+        bigger = block.size >= body * 1.12
+        named = bool(_NAMED.match(text))
+        numbered = _heading_level(text)
+        styled = bigger or block.bold
+        if named and (styled or len(text) < 40):
+            return numbered or 1
+        if numbered is not None and styled and len(text.split()) <= 14:
+            return numbered
+        if bigger and block.bold and len(text.split()) <= 12 and not text.endswith("."):
+            return 1
+        return None
+
+    # -- tables and figures ---------------------------------------------------------------
+
+    def _tables(
+        self, doc: pymupdf.Document, lay: PageLayout, state: _State
+    ) -> list[tuple[BBox, Element]]:
+        """``find_tables()`` only on pages with a table caption, within the document budget."""
+        has_caption = any(
+            _TABLE_CAPTION.match(" ".join(ln.text for ln in b.lines[:2])) for b in lay.blocks
+        )
+        if not has_caption or state.table_budget <= 0:
+            return []
+        page = doc[lay.number]
+        drawings = len(page.get_cdrawings())
+        if drawings < 2 or drawings > self.options.table_max_drawings:
+            return []  # no rules to find a table by, or too many to afford
+        start = time.perf_counter()
+        found: list[tuple[BBox, Element]] = []
+        try:
+            for table in page.find_tables(strategy="lines").tables:
+                rows = table.extract()
+                if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
+                    continue
+                x0, y0, x1, y1 = table.bbox
+                bbox: BBox = (x0, y0, x1, y1)
+                md = _markdown_table(rows)
+                text = "\n".join(" | ".join(c or "" for c in row) for row in rows)
+                found.append((bbox, Element("table", lay.number, bbox, text, md)))
+        finally:
+            state.table_budget -= time.perf_counter() - start
+        return found
+
+    def _figures(self, doc: pymupdf.Document, lay: PageLayout) -> list[Element]:
+        out: list[Element] = []
+        area = lay.width * lay.height
+        for i, box in enumerate(lay.image_boxes):
+            w, h = box[2] - box[0], box[3] - box[1]
+            if w * h < 0.01 * area or lay.image_cover > 0.9:  # icons, or a scanned page
+                continue
+            md = ""
+            if self.options.figures_dir is not None:
+                name = f"page{lay.number + 1:03d}-fig{i + 1}.png"
+                target = self.options.figures_dir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                doc[lay.number].get_pixmap(
+                    clip=pymupdf.Rect(box), dpi=self.options.figure_dpi
+                ).save(target)
+                md = f"![figure]({name})"
+            out.append(Element("figure", lay.number, box, "", md or "<!-- figure -->"))
+        return out
+
+
+@dataclass
+class _State:
+    body_size: float
+    table_budget: float
+    title: Element | None = None
+    title_size: float = 0.0
+    in_references: bool = False
+
+
+def open_pdf(path: Path, *, max_pages: int | None = None) -> pymupdf.Document:
+    """Open a PDF, with named errors for the ways that fails."""
+    try:
+        problem = file_envelope_problem(path)
+    except OSError as exc:
+        raise ParseError(f"cannot read the file: {exc.strerror or exc}") from None
+    if problem is not None:
+        raise ParseError(problem)
+    pymupdf.TOOLS.reset_mupdf_warnings()
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as exc:  # noqa: BLE001 - MuPDF raises several types for a bad file
+        raise ParseError(f"not a readable PDF: {exc}"[:300]) from None
+    if doc.needs_pass:
+        doc.close()
+        raise ParseError("encrypted PDF (needs a password)")
+    if doc.page_count == 0:
+        doc.close()
+        raise ParseError("PDF has no pages")
+    if max_pages is not None and doc.page_count > max_pages:
+        count = doc.page_count
+        doc.close()
+        raise TooManyPagesError(f"{count} pages, over the limit of {max_pages}")
+    return doc
+
+
+def _body_size(layouts: list[PageLayout]) -> float:
+    sizes: Counter[float] = Counter()
+    for lay in layouts:
+        for block in lay.blocks:
+            for ln in block.lines:
+                sizes[round(ln.size)] += len(ln.text)
+    return float(sizes.most_common(1)[0][0]) if sizes else 10.0
+
+
+def _union(a: BBox, b: BBox) -> BBox:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _inside_any(bbox: BBox, tables: list[tuple[BBox, Element]]) -> bool:
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return any(t[0] <= cx <= t[2] and t[1] <= cy <= t[3] for t, _ in tables)
+
+
+def _slot(bbox: BBox, boxes: list[BBox]) -> int:
+    """A table or figure goes right after the last block above it on the same side."""
+    best = -1
+    for i, box in enumerate(boxes):
+        if box[3] <= bbox[1] + 1 and (abs(box[0] - bbox[0]) < 40 or box[2] - box[0] > 300):
+            best = i
+    return best
+
+
+def _markdown_table(rows: list[list[str | None]]) -> str:
+    width = max(len(r) for r in rows)
+
+    def cell(value: str | None) -> str:
+        return " ".join((value or "").split()).replace("|", "\\|")
+
+    lines = []
+    for i, row in enumerate(rows):
+        cells = [cell(v) for v in row] + [""] * (width - len(row))
+        lines.append("| " + " | ".join(cells) + " |")
+        if i == 0:
+            lines.append("|" + "---|" * width)
+    return "\n".join(lines)
+
+
+def _split_references(block: Block) -> list[str]:
+    """One block of the reference section -> one string per reference: split at "[n]" or
+    "n." markers, else at hanging indents (a reference's first line starts left of the rest)."""
+    lines = [ln for ln in block.lines if ln.text.strip()]
+    starts = [i for i, ln in enumerate(lines) if _REF_START.match(ln.text)]
+    if not starts:
+        x_min = min(ln.x0 for ln in lines)
+        indented = [ln.x0 > x_min + 3 for ln in lines]
+        if any(indented):
+            starts = [i for i, ind in enumerate(indented) if not ind]
+    if not starts or starts[0] != 0:
+        starts = [0, *[s for s in starts if s != 0]]
+    refs = []
+    for a, b in zip(starts, [*starts[1:], len(lines)], strict=False):
+        refs.append(join_lines([ln.text for ln in lines[a:b]]))
+    return [r for r in refs if r]
+
+
+def _list_items(block: Block) -> list[str]:
+    items: list[list[str]] = []
+    for ln in block.lines:
+        if _BULLET.match(ln.text) or not items:
+            items.append([ln.text])
+        else:
+            items[-1].append(ln.text)
+    return [join_lines(it) for it in items]
