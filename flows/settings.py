@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from flows.sources.http import Politeness
 from parsers.nougat import NougatOptions
+from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse
 
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(default=120.0, gt=0, description="wall time per document")
     parse_memory_mb: int = Field(default=2048, ge=256, description="address space per parser")
     parse_max_pages: int = Field(default=500, ge=1, description="longer PDFs fail to parse")
+    parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
 
     http_timeout_s: float = Field(default=60.0, gt=0)
     max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
@@ -163,6 +165,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown parser {parser!r}; choose one of {', '.join(PARSER_NAMES)}")
         return ParseSpec(
             parser=parser,  # type: ignore[arg-type]
+            pymupdf=PyMuPDFOptions(tables=self.parse_tables),
             nougat=NougatOptions(model=self.nougat_model),
             max_pages=self.parse_max_pages,
             wall_s=self.parse_timeout_s,

@@ -91,7 +91,6 @@ def build_random(
     config.eos_token_id = tokenizer.eos_token_id
     torch.manual_seed(seed)
     model = VisionEncoderDecoderModel(config=config)
-    model.generation_config.max_length = shape.max_positions
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.decoder_start_token_id = tokenizer.bos_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id

@@ -127,14 +127,13 @@ def parse_file_cmd(
 
     from parsers.base import ParseError
     from parsers.isolate import IsolatedWorker
-    from parsers.pymupdf import PyMuPDFOptions
     from parsers.run import parse_isolated
 
     if fmt not in ("md", "json"):
         raise typer.BadParameter("--format must be md or json")
     spec = app_context(ctx).settings.parse_spec(_check_parser(parser))
     if figures is not None:
-        spec = replace(spec, pymupdf=PyMuPDFOptions(figures_dir=figures.resolve()))
+        spec = replace(spec, pymupdf=replace(spec.pymupdf, figures_dir=figures.resolve()))
     with IsolatedWorker(spec.limits()) as worker:
         doc = parse_isolated(path.resolve(), spec, worker)
     if doc.status == "failed":

@@ -184,3 +184,31 @@ def test_cuda_bf16(tiny_model: Path, pdf: Path) -> None:
     assert parser._model.dtype == torch.bfloat16 and parser._device == "cuda"
     assert result.status == "ok" and "## Results" in result.to_markdown()
     assert os.environ.get("CUDA_VISIBLE_DEVICES", "0") != ""
+
+
+def test_auto_router_sends_math_pages_to_nougat_when_it_can(
+    tiny_model: Path, shared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parsers.router import AutoParser
+
+    pdf = shared / "corpus" / "mineru_academic_paper_formula.pdf"  # one page of display math
+    no_gpu = AutoParser(nougat=NougatOptions(model=str(tiny_model), device="cpu"))
+    monkeypatch.setattr("parsers.router.cuda_available", lambda: False)
+    doc = no_gpu.parse(pdf)
+    assert doc.provenance.router == "pymupdf: 1 pages wanted Nougat, but no CUDA GPU"
+    assert doc.provenance.parser == "auto" and doc.page_status == ["ok"]
+
+    _, processor = load(str(tiny_model), device="cpu", dtype=torch.float32)
+    text = "\\[\\int_{0}^{1}x\\,dx=\\frac{1}{2}\\]"
+    options = NougatOptions(
+        model=str(tiny_model),
+        device="cpu",
+        max_new_tokens=60,
+        generate_kwargs=(("prefix_allowed_tokens_fn", _forced(processor.tokenizer, text)),),
+    )
+    monkeypatch.setattr("parsers.router.cuda_available", lambda: True)  # weights are local
+    doc = AutoParser(nougat=options).parse(pdf)
+    assert doc.provenance.router == "nougat: pages [0] (math-dense); pymupdf: the rest"
+    assert doc.provenance.model_id == str(tiny_model)
+    assert [el.kind for el in doc.elements] == ["equation"]
+    assert "\\frac{1}{2}" in doc.to_markdown()
