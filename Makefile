@@ -9,6 +9,9 @@ UV_VERSION := 0.13.8
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv-venv/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
+# Label Studio cannot live in .venv (its pins conflict with Prefect's): a venv of its own.
+LS_VENV := .venv-labelstudio
+LS_STAMP := $(LS_VENV)/.synced
 
 # Pass a machine's local wheel folder (the standard pip variable) on to uv.
 ifdef PIP_FIND_LINKS
@@ -19,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: help setup demo test lint format bench clean
+.PHONY: help setup labelstudio demo test lint format bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,11 +48,18 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 setup: $(STAMP) ## create .venv from uv.lock (run by every other target)
 
-demo: $(STAMP) ## run the pipeline offline on the bundled sample
+$(LS_STAMP): requirements/labelstudio-server.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LS_VENV)
+	$(UV) pip sync --quiet --python $(LS_VENV) requirements/labelstudio-server.txt
+	@touch $@
+
+labelstudio: $(LS_STAMP) ## install the Label Studio server (1.23.2) into .venv-labelstudio
+
+demo: $(STAMP) $(LS_STAMP) ## run the pipeline offline on the bundled sample
 	$(UV) run --no-sync scicurate demo
 
-test: $(STAMP) ## run the test suite
-	$(UV) run --no-sync pytest
+test: $(STAMP) $(LS_STAMP) ## run the test suite (starts Label Studio, Prefect, S3 on loopback)
+	SCICURATE_REQUIRE_LABEL_STUDIO=1 $(UV) run --no-sync pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(UV) run --no-sync ruff check .
@@ -64,4 +74,4 @@ bench: $(STAMP) ## run every benchmark in bench/ (prints JSON lines)
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(UV) run --no-sync python $$b; done
 
 clean: ## remove the environments and local data (never ../shared)
-	rm -rf $(VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache

@@ -34,8 +34,9 @@ def warehouse_snapshot(wh: Warehouse) -> dict[str, Any]:
         papers, changed = con.execute(
             "SELECT count(*), max(last_changed)::VARCHAR FROM papers"
         ).fetchall()[0]
-        reviews, documents = con.execute(
-            "SELECT (SELECT count(*) FROM reviews), (SELECT count(*) FROM documents)"
+        reviews, documents, feedback, annotations = con.execute(
+            "SELECT (SELECT count(*) FROM reviews), (SELECT count(*) FROM documents), "
+            "(SELECT count(*) FROM feedback), (SELECT count(*) FROM annotations)"
         ).fetchall()[0]
     return {
         "schema_version": current_version(wh),
@@ -43,6 +44,8 @@ def warehouse_snapshot(wh: Warehouse) -> dict[str, Any]:
         "papers_last_changed": changed,
         "reviews": reviews,
         "documents": documents,
+        "feedback": feedback,
+        "annotations": annotations,
     }
 
 

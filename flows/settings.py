@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from annotation.client import LabelStudioClient
+from annotation.errors import NotConfiguredError
 from flows.sources.http import Politeness
 from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
@@ -74,6 +76,12 @@ class Settings(BaseSettings):
     label_studio_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("label_studio_api_key", "LABEL_STUDIO_API_KEY")
     )
+    label_studio_project: str = Field(
+        default="scicurate error triage",
+        min_length=3,
+        max_length=50,
+        description="the triage project's title",
+    )
 
     llm_url: HttpUrl | None = None
     llm_model: str | None = None
@@ -127,6 +135,21 @@ class Settings(BaseSettings):
     @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
+
+    @property
+    def feedback_inbox(self) -> Path:
+        """Drop feedback files (.jsonl, .parquet) here; route-feedback ingests them."""
+        return self.home / "feedback" / "inbox"
+
+    def label_studio_client(self) -> LabelStudioClient:
+        if self.label_studio_url is None or self.label_studio_api_key is None:
+            raise NotConfiguredError(
+                "Label Studio is not configured: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
+                "(or label_studio_url / label_studio_api_key in scicurate.toml)"
+            )
+        return LabelStudioClient(
+            str(self.label_studio_url), self.label_studio_api_key.get_secret_value()
+        )
 
     def arxiv_politeness(self) -> Politeness:
         return Politeness(

@@ -12,6 +12,7 @@ from flows.cli.context import AppContext, app_context
 from flows.cli.crawl import crawl_app, import_app
 from flows.cli.datasets import datasets_app
 from flows.cli.errors import entry
+from flows.cli.feedback import annotate_app, feedback_app
 from flows.cli.parse import parse_app
 from flows.cli.render import console, query_table, status_json, status_tables
 from flows.cli.reviews import reviews_app
@@ -40,6 +41,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(reviews_app, name="reviews")
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(parse_app, name="parse")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(annotate_app, name="annotate")
 
 
 def _version() -> str:

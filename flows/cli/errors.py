@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from annotation.errors import AnnotationError
 from flows.settings import SettingsError
 from flows.sources.errors import SourceError
 from parsers.base import ParseError
@@ -28,6 +29,7 @@ KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (ModelLoadError, 1),
     (DatasetError, 1),
     (BuildError, 1),
+    (AnnotationError, 1),
 )
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,0 +1,132 @@
+"""Push negative feedback to Label Studio as tasks with pre-annotations.
+
+Batches of at most 1000 tasks; each batch's ``feedback_id -> task_id`` mappings are committed
+right after Label Studio accepts it, so a push that dies resumes at the next batch. If a
+batch reached Label Studio but its answer did not reach us (an outage at the wrong moment),
+the project holds more tasks than the mapping table: the next push reconciles the two from
+the tasks' ``feedback_id`` before sending anything, so no task is ever created twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from annotation.client import LabelStudioClient
+from annotation.config import PROJECT_TITLE, label_config, task_data
+from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
+from warehouse.db import Warehouse
+
+MAX_BATCH = 1000
+Progress = Callable[[int, int], object]
+
+
+@dataclass
+class PushResult:
+    project_id: int
+    pushed: int = 0
+    reconciled: int = 0
+    batches: int = 0
+    queued_before: int = 0
+
+
+def ensure_project(client: LabelStudioClient, title: str = PROJECT_TITLE) -> int:
+    config = label_config()
+    client.validate_config(config)
+    return client.ensure_project(
+        title,
+        config,
+        description="Negative feedback on the deployed model: mark the error type(s), correct "
+        "the answer, and box misread regions on the page image.",
+    )
+
+
+def reconcile(wh: Warehouse, client: LabelStudioClient, project_id: int) -> int:
+    """Record mappings for tasks that exist in Label Studio but not in the warehouse."""
+    with wh.read() as con:
+        mapped = {
+            r[0]
+            for r in con.execute(
+                "SELECT feedback_id FROM annotation_tasks WHERE project_id = ?", [project_id]
+            ).fetchall()
+        }
+    missing: list[tuple[str, int]] = []
+    for task in client.iter_tasks(project_id, page_size=1000):
+        fid = (task.get("data") or {}).get("feedback_id")
+        if fid and fid not in mapped:
+            missing.append((fid, int(task["id"])))
+            mapped.add(fid)
+    if missing:
+        _record(wh, project_id, missing)
+    return len(missing)
+
+
+def _record(wh: Warehouse, project_id: int, pairs: list[tuple[str, int]]) -> None:
+    with wh.write() as con:
+        con.executemany(
+            "INSERT OR IGNORE INTO annotation_tasks (feedback_id, project_id, task_id, "
+            "prediction_model) VALUES (?, ?, ?, ?)",
+            [(fid, project_id, tid, SUGGESTER_VERSION) for fid, tid in pairs],
+        )
+        con.execute(
+            "UPDATE feedback SET state = 'pushed' WHERE state = 'queued' AND feedback_id IN "
+            "(SELECT feedback_id FROM annotation_tasks)"
+        )
+
+
+def _queued(wh: Warehouse, limit: int | None) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT feedback_id, task, query, contexts, answer, comment, page_image, model_version "
+        "FROM feedback f WHERE rating = 'down' AND state = 'queued' AND NOT EXISTS "
+        "(SELECT 1 FROM annotation_tasks t WHERE t.feedback_id = f.feedback_id) "
+        "ORDER BY created_at, feedback_id"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with wh.read() as con:
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def task_for(fb: dict[str, Any]) -> dict[str, Any]:
+    contexts = json.loads(fb["contexts"]) if isinstance(fb["contexts"], str) else fb["contexts"]
+    fb = {**fb, "contexts": contexts or []}
+    sug = suggest(fb["query"], fb["answer"], fb["contexts"])
+    return {"data": task_data(fb), "predictions": [prediction(sug)]}
+
+
+def push_negatives(
+    wh: Warehouse,
+    client: LabelStudioClient,
+    *,
+    project_title: str = PROJECT_TITLE,
+    batch_size: int = MAX_BATCH,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> PushResult:
+    batch_size = max(1, min(batch_size, MAX_BATCH))
+    project_id = ensure_project(client, project_title)
+    result = PushResult(project_id=project_id)
+    with wh.read() as con:
+        row = con.execute(
+            "SELECT count(*) FROM annotation_tasks WHERE project_id = ?", [project_id]
+        ).fetchone()
+    mapped = int(row[0]) if row else 0
+    if int(client.project(project_id).get("task_number") or 0) > mapped:
+        result.reconciled = reconcile(wh, client, project_id)
+    pending = _queued(wh, limit)
+    result.queued_before = len(pending)
+    for start in range(0, len(pending), batch_size):
+        chunk = pending[start : start + batch_size]
+        ids = client.import_tasks(project_id, [task_for(fb) for fb in chunk])
+        _record(
+            wh, project_id, [(fb["feedback_id"], tid) for fb, tid in zip(chunk, ids, strict=True)]
+        )
+        result.pushed += len(chunk)
+        result.batches += 1
+        if progress is not None:
+            progress(result.pushed, len(pending))
+    return result

@@ -1,0 +1,86 @@
+"""``parser-corrections``: misread page regions (formula, table, figure, text, molecule) with
+the page image reference, the region's box, the wrong and the corrected markup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.feedback_rows import routed
+from warehouse.builders.splits import sample_id, split_of
+from warehouse.datasets.model import DatasetCard
+from warehouse.db import Warehouse
+
+SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.string()),
+        ("feedback_id", pa.string()),
+        ("paper_id", pa.string()),
+        ("page", pa.int32()),
+        ("page_image", pa.string()),
+        ("region_label", pa.string()),
+        ("bbox", pa.list_(pa.float64(), 4)),  # x, y, width, height in % of the image
+        ("wrong_markup", pa.string()),
+        ("corrected_markup", pa.string()),
+    ]
+)
+_KIND = {"formula": ("equation", "formula"), "table": ("table",), "figure": ("figure", "caption"),
+         "chemical structure": ("chemical_structure",), "text": ("paragraph", "text")}  # fmt: skip
+
+
+def _wrong(
+    contexts: list[dict[str, Any]], label: str, answer: str
+) -> tuple[str, str | None, int | None]:
+    """The context the model read for this kind of region (else its answer)."""
+    for ctx in contexts:
+        if ctx.get("element_type") in _KIND.get(label, ()):
+            return str(ctx.get("text", "")), ctx.get("paper_id"), ctx.get("page")
+    first = contexts[0] if contexts else {}
+    return answer, first.get("paper_id"), first.get("page")
+
+
+class ParserCorrectionsBuilder:
+    name = "parser-corrections"
+    version = "1"
+    defaults: dict[str, Any] = {"validation": 0.05, "test": 0.0}
+
+    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+        kept: dict[str, list[dict[str, Any]]] = {}
+        items = routed(wh, ("multimodal",))
+        for r in items:
+            split = split_of(r.feedback_id, validation=params["validation"], test=params["test"])
+            for region in r.regions:
+                if not region.get("markup"):
+                    continue
+                wrong, paper, page = _wrong(r.contexts, str(region.get("label")), r.answer)
+                kept.setdefault(split, []).append(
+                    {
+                        "sample_id": sample_id(self.name, r.feedback_id, str(region["id"])),
+                        "feedback_id": r.feedback_id,
+                        "paper_id": r.paper_id or paper,
+                        "page": page,
+                        "page_image": r.page_image,
+                        "region_label": region.get("label"),
+                        "bbox": [
+                            float(region.get(k) or 0.0) for k in ("x", "y", "width", "height")
+                        ],
+                        "wrong_markup": wrong,
+                        "corrected_markup": region["markup"],
+                    }
+                )
+        if not kept:
+            raise NothingToBuildError("no corrected multimodal regions yet")
+        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+        stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "feedback": len(items)}
+        card = DatasetCard(
+            description="Parser training data: page regions the model misread, boxed by "
+            "experts, with the wrong markup it was given and the corrected markup.",
+            license_notes="Page images belong to their papers' licences.",
+            how_built="Label Studio consensus on multimodal element recognition; one row per "
+            "region with corrected markup (majority annotators' regions).",
+            source_stats=stats,
+            columns={"prompt": "wrong_markup", "response": "corrected_markup"},
+        )
+        return BuildOutput(splits=splits, card=card, params=params, stats=stats)
