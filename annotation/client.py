@@ -127,11 +127,18 @@ class LabelStudioClient:
         return ids
 
     def iter_tasks(
-        self, project_id: int, *, updated_after: str | None = None, page_size: int = 500
+        self,
+        project_id: int,
+        *,
+        updated_after: str | None = None,
+        page_size: int = 1000,
+        include: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every task (with its annotations), oldest update first; optionally only those
-        updated after an ISO timestamp. A task's ``updated_at`` moves when an annotation on it
-        is created, edited or deleted."""
+        """Tasks of a project, oldest update first; only those updated after an ISO timestamp
+        when given. ``include`` ("id,updated_at") returns just those fields, which is an order
+        of magnitude cheaper than full tasks; without it, tasks come with their annotations.
+        A task's ``updated_at`` moves when an annotation on it is created, edited or deleted.
+        """
         query: dict[str, Any] = {"ordering": ["tasks:updated_at"]}
         if updated_after:
             query["filters"] = {
@@ -145,20 +152,32 @@ class LabelStudioClient:
                     }
                 ],
             }
+        params: dict[str, Any] = {"project": project_id, "page_size": page_size,
+                                  "query": json.dumps(query)}  # fmt: skip
+        if include:
+            params["include"] = include
+        else:
+            params["fields"] = "all"
         page = 1
         seen = 0
         while True:
-            data = self._call(
-                "GET", "/api/tasks/", "list tasks",
-                params={"project": project_id, "page": page, "page_size": page_size,
-                        "fields": "all", "query": json.dumps(query)},
-            )  # fmt: skip
+            data = self._call("GET", "/api/tasks/", "list tasks", params={**params, "page": page})
             tasks = data.get("tasks", [])
             yield from tasks
             seen += len(tasks)
             if not tasks or seen >= int(data.get("total", 0)):
                 return
             page += 1
+
+    def export_tasks(self, project_id: int, task_ids: list[int]) -> list[dict[str, Any]]:
+        """Full tasks with their annotations (the export API: faster than listing them)."""
+        if not task_ids:
+            return []
+        data = self._call(
+            "GET", f"/api/projects/{project_id}/export", "export tasks",
+            params={"exportType": "JSON", "download_all_tasks": "true", "ids[]": task_ids},
+        )  # fmt: skip
+        return list(data)
 
     # -- annotations and users (what an expert's UI does; the tests use them too) ------------
 

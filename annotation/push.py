@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from annotation.client import LabelStudioClient
 from annotation.config import PROJECT_TITLE, label_config, task_data
 from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
@@ -53,7 +55,7 @@ def reconcile(wh: Warehouse, client: LabelStudioClient, project_id: int) -> int:
             ).fetchall()
         }
     missing: list[tuple[str, int]] = []
-    for task in client.iter_tasks(project_id, page_size=1000):
+    for task in client.iter_tasks(project_id, include="id,data"):
         fid = (task.get("data") or {}).get("feedback_id")
         if fid and fid not in mapped:
             missing.append((fid, int(task["id"])))
@@ -64,16 +66,24 @@ def reconcile(wh: Warehouse, client: LabelStudioClient, project_id: int) -> int:
 
 
 def _record(wh: Warehouse, project_id: int, pairs: list[tuple[str, int]]) -> None:
+    table = pa.table(
+        {
+            "feedback_id": [fid for fid, _ in pairs],
+            "task_id": pa.array([tid for _, tid in pairs], pa.int64()),
+        }
+    )
     with wh.write() as con:
-        con.executemany(
+        con.register("mapped", table)
+        con.execute(
             "INSERT OR IGNORE INTO annotation_tasks (feedback_id, project_id, task_id, "
-            "prediction_model) VALUES (?, ?, ?, ?)",
-            [(fid, project_id, tid, SUGGESTER_VERSION) for fid, tid in pairs],
+            "prediction_model) SELECT feedback_id, ?, task_id, ? FROM mapped",
+            [project_id, SUGGESTER_VERSION],
         )
         con.execute(
-            "UPDATE feedback SET state = 'pushed' WHERE state = 'queued' AND feedback_id IN "
-            "(SELECT feedback_id FROM annotation_tasks)"
+            "UPDATE feedback SET state = 'pushed' FROM mapped m "
+            "WHERE feedback.feedback_id = m.feedback_id AND feedback.state = 'queued'"
         )
+        con.unregister("mapped")
 
 
 def _queued(wh: Warehouse, limit: int | None) -> list[dict[str, Any]]:

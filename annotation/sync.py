@@ -101,7 +101,7 @@ def sync_annotations(
     client: LabelStudioClient,
     project_id: int,
     *,
-    page_size: int = 1000,
+    page_size: int = 500,
     progress: Progress | None = None,
 ) -> SyncResult:
     result = SyncResult(project_id=project_id)
@@ -115,18 +115,22 @@ def sync_annotations(
         touched.update(_store_page(wh, page, users, result))
         page.clear()
 
-    for task in client.iter_tasks(project_id, updated_after=_overlap(mark), page_size=page_size):
-        result.tasks_seen += 1
-        if (task.get("data") or {}).get("feedback_id"):
-            page.append(task)
-        stamp = str(task.get("updated_at") or "")
-        if stamp and (newest is None or stamp > newest):
-            newest = stamp
-        if len(page) >= page_size:
-            flush()
+    stamps = list(
+        client.iter_tasks(project_id, updated_after=_overlap(mark), include="id,updated_at")
+    )
+    for start in range(0, len(stamps), page_size):
+        chunk = stamps[start : start + page_size]
+        for task in client.export_tasks(project_id, [int(t["id"]) for t in chunk]):
+            result.tasks_seen += 1
+            if (task.get("data") or {}).get("feedback_id"):
+                page.append(task)
+        for t in chunk:
+            stamp = str(t.get("updated_at") or "")
+            if stamp and (newest is None or stamp > newest):
+                newest = stamp
+        flush()
         if progress is not None:
             progress(result.tasks_seen)
-    flush()
     for status, n in recompute_consensus(wh, touched).items():
         result.consensus[status] = result.consensus.get(status, 0) + n
     if newest and newest != mark:
