@@ -9,6 +9,7 @@ when its port is busy).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -25,6 +26,58 @@ from annotation.errors import LabelStudioUnavailableError
 
 # Variables that change Label Studio's behaviour if they leak in from the environment.
 _STRAY = ("USERNAME", "PASSWORD", "PORT", "HOST", "DJANGO_SETTINGS_MODULE", "LABEL_STUDIO_HOST")
+
+
+CREDENTIALS = "scicurate-credentials.json"
+
+
+def save_credentials(server: LabelStudioServer) -> Path:
+    """Keep a local server's login and key (0600) so a restart, and the commands, reuse them."""
+    path = server.data_dir / CREDENTIALS
+    path.write_text(
+        json.dumps(
+            {
+                "url": server.url,
+                "username": server.username,
+                "password": server.password,
+                "api_key": server.api_key,
+            }
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+def load_credentials(data_dir: Path) -> dict[str, str] | None:
+    path = data_dir / CREDENTIALS
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    return {k: str(v) for k, v in data.items()}
+
+
+def local_server(data_dir: Path, port: int = 0) -> LabelStudioServer:
+    """A server for ``data_dir``, with the login and key it had before (if it ran before)."""
+    server = LabelStudioServer(data_dir=data_dir, port=port)
+    saved = load_credentials(data_dir)
+    if saved:
+        server.username = saved["username"]
+        server.password = saved["password"]
+        server.api_key = saved["api_key"]
+        if not port and saved.get("url"):
+            server.port = int(saved["url"].rsplit(":", 1)[1])
+            if not port_free(server.port):
+                server.port = 0
+    return server
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def find_executable(explicit: Path | None = None) -> Path:

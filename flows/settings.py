@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from annotation.client import LabelStudioClient
 from annotation.errors import NotConfiguredError
+from annotation.server import load_credentials
 from flows.sources.http import Politeness
 from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
@@ -143,9 +144,13 @@ class Settings(BaseSettings):
 
     def label_studio_client(self) -> LabelStudioClient:
         if self.label_studio_url is None or self.label_studio_api_key is None:
+            local = load_credentials(self.home / "label-studio")
+            if local and local.get("url") and local.get("api_key"):
+                return LabelStudioClient(local["url"], local["api_key"])
             raise NotConfiguredError(
                 "Label Studio is not configured: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
-                "(or label_studio_url / label_studio_api_key in scicurate.toml)"
+                "(or label_studio_url / label_studio_api_key in scicurate.toml), or start a "
+                "local one with `scicurate annotate server`"
             )
         return LabelStudioClient(
             str(self.label_studio_url), self.label_studio_api_key.get_secret_value()
@@ -156,6 +161,7 @@ class Settings(BaseSettings):
             min_interval=self.arxiv_min_interval_s,
             timeout=self.http_timeout_s,
             max_retry_wait=self.max_retry_wait_s,
+            global_limit="arxiv",
         )
 
     def openreview_politeness(self) -> Politeness:
@@ -163,6 +169,7 @@ class Settings(BaseSettings):
             min_interval=self.openreview_min_interval_s,
             timeout=self.http_timeout_s,
             max_retry_wait=self.max_retry_wait_s,
+            global_limit="openreview",
         )
 
     def openreview_config(self) -> OpenReviewConfig:

@@ -13,6 +13,7 @@ from flows.cli.crawl import crawl_app, import_app
 from flows.cli.datasets import datasets_app
 from flows.cli.errors import entry
 from flows.cli.feedback import annotate_app, feedback_app
+from flows.cli.ops import register as register_ops
 from flows.cli.parse import parse_app
 from flows.cli.render import console, query_table, status_json, status_tables
 from flows.cli.reviews import reviews_app
@@ -43,6 +44,7 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(parse_app, name="parse")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(annotate_app, name="annotate")
+register_ops(app)
 
 
 def _version() -> str:
@@ -139,8 +141,8 @@ def demo(ctx: typer.Context) -> None:
     """Run the pipeline offline on the bundled sample, then print what was made."""
     from flows.demo import run_demo
 
-    report = run_demo(app_context(ctx).settings, echo=console.print)
-    for table in status_tables(report):
+    result = run_demo(app_context(ctx).settings, echo=console.print)
+    for table in status_tables(result.status):
         console.print(table)
 
 

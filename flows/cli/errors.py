@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from annotation.errors import AnnotationError
+from flows.deploy import DeployError
 from flows.settings import SettingsError
 from flows.sources.errors import SourceError
 from parsers.base import ParseError
@@ -30,6 +31,7 @@ KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (DatasetError, 1),
     (BuildError, 1),
     (AnnotationError, 1),
+    (DeployError, 1),
 )
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -174,52 +175,41 @@ def stats_cmd(
     console.print(table)
 
 
-@annotate_app.command(
-    "server", epilog="Example: scicurate annotate server --port 8080 --data-dir ./ls-data"
-)
+@annotate_app.command("server", epilog="Example: scicurate annotate server --port 8080")
 def server_cmd(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0: a free port.")] = 8080,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="0: the last port, or a free one.")
+    ] = 0,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Default: <home>/label-studio.")
     ] = None,
 ) -> None:
     """Run a local Label Studio (installed by `make labelstudio`) until Ctrl-C.
 
-    It prints the URL, the login and the API key to put in LABEL_STUDIO_URL /
-    LABEL_STUDIO_API_KEY. Credentials are kept in the data directory, so a restart keeps them.
+    It prints the URL and the login. The login and API key are kept (mode 0600) in the data
+    directory, so a restart keeps them and `scicurate annotate push/sync` find the server
+    without LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY.
     """
-    from annotation.server import LabelStudioServer
+    from annotation.server import local_server, save_credentials
 
     app = app_context(ctx)
     folder = data_dir or app.settings.home / "label-studio"
-    creds = folder / "scicurate-credentials.json"
-    server = LabelStudioServer(data_dir=folder, port=port)
-    if creds.exists():
-        saved = json.loads(creds.read_text())
-        server.username, server.password, server.api_key = (
-            saved["username"], saved["password"], saved["api_key"],
-        )  # fmt: skip
+    server = local_server(folder, port)
     console.print("starting Label Studio (the first start takes about a minute) ...")
     with server:
-        folder.mkdir(parents=True, exist_ok=True)
-        creds.write_text(
-            json.dumps(
-                {
-                    "username": server.username,
-                    "password": server.password,
-                    "api_key": server.api_key,
-                }
-            )
-        )
-        creds.chmod(0o600)
+        creds = save_credentials(server)
         console.print(
             f"Label Studio is up at {server.url}\n"
-            f"  login: {server.username}  (password in {creds})\n"
-            f"  export LABEL_STUDIO_URL={server.url}\n"
-            f"  export LABEL_STUDIO_API_KEY=<api_key from {creds}>\n"
+            f"  login: {server.username}  (password and API key in {creds})\n"
+            "  scicurate commands with the same --home find this server by themselves.\n"
             "Ctrl-C stops it."
         )
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             while True:
                 time.sleep(1)

@@ -48,6 +48,10 @@ class Politeness:
     backoff_first: float = 1.0
     backoff_max: float = 120.0
     max_body_bytes: int = 512 * 1024 * 1024
+    # A Prefect global concurrency limit to take a slot of before each request (``scicurate
+    # deploy`` creates "arxiv" and "openreview" as rate limits), so that several workers
+    # together stay within the source's limits. Only used inside a Prefect flow run.
+    global_limit: str | None = None
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -107,6 +111,8 @@ class PoliteClient:
             self._session.headers[name] = value
 
     def _pace(self) -> None:
+        if self.politeness.global_limit:
+            _take_global_slot(self.politeness.global_limit)
         if self._last_start is not None:
             gap = self.politeness.min_interval - (time.monotonic() - self._last_start)
             if gap > 0:
@@ -194,6 +200,33 @@ class PoliteClient:
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("POST", url, **kwargs)
+
+
+_MISSING_LIMITS: set[str] = set()
+
+
+def _take_global_slot(name: str) -> None:
+    """Wait for a slot of the Prefect rate limit ``name`` when running inside a flow run
+    against a server where the limit exists (``scicurate deploy`` creates it); otherwise the
+    client's own spacing is all there is, and nothing is logged per request."""
+    if name in _MISSING_LIMITS:
+        return
+    from prefect.context import FlowRunContext
+
+    if FlowRunContext.get() is None:
+        return
+    from prefect import get_client
+    from prefect.concurrency.sync import rate_limit
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            _MISSING_LIMITS.add(name)
+            log.info("no global concurrency limit %r on this Prefect server", name)
+            return
+    rate_limit(name, strict=False)
 
 
 def _redact(url: str) -> str:
