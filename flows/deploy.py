@@ -20,7 +20,6 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import yaml
@@ -172,10 +171,11 @@ def deploy(
     return specs
 
 
-def serve(*, config: Path | None = None, home: str | None = None) -> None:
-    """Run every active deployment on its schedule in this process until SIGTERM/Ctrl-C."""
-    from prefect import serve as prefect_serve
+def serve(*, config: Path | None = None, home: str | None = None) -> int:
+    """Run every active deployment on its schedule in this process until SIGTERM/Ctrl-C;
+    returns how many deployments were served."""
     from prefect.client.schemas.schedules import CronSchedule
+    from prefect.runner import Runner
 
     deployments = []
     for spec in load_specs(config):
@@ -192,14 +192,28 @@ def serve(*, config: Path | None = None, home: str | None = None) -> None:
                 description=spec.description,
             )
         )
+    runner = Runner(name="scicurate", pause_on_shutdown=False)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+    async def main() -> None:
+        for deployment in deployments:
+            await runner.aadd_deployment(deployment)
+        loop = asyncio.get_running_loop()
 
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        prefect_serve(*deployments, print_starting_message=True)
-    except KeyboardInterrupt:
-        pass  # SIGTERM or Ctrl-C: the runner has been shut down by the context managers
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        async def take_over_signals() -> None:
+            # Runner.start() installs a SIGTERM handler that calls sys.exit() wherever the
+            # loop happens to be; replace it (this runs right after start() begins) with a
+            # graceful stop, so the process exits 0 once the runner has shut down.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, lambda: loop.create_task(runner.astop()))
+
+        takeover = asyncio.create_task(take_over_signals())
+        print(
+            f"scicurate serve: {len(deployments)} deployments are being served "
+            "(SIGTERM or Ctrl-C stops)",
+            flush=True,
+        )
+        await runner.start()
+        await takeover
+
+    asyncio.run(main())
+    return len(deployments)

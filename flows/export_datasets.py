@@ -10,7 +10,13 @@ from typing import Any
 
 from flows.lineage import recorded_run
 from warehouse.builders import BUILDERS
-from warehouse.builders.base import BuildError, NothingToBuildError, merge_params
+from warehouse.builders.base import (
+    BuildError,
+    Mapper,
+    NothingToBuildError,
+    local_map,
+    merge_params,
+)
 from warehouse.datasets import BuilderInfo, PublishResult, publish
 from warehouse.datasets.catalog import version_dirs
 from warehouse.datasets.diff import VersionDiff, diff_versions
@@ -56,13 +62,15 @@ def build_dataset(
     params: dict[str, str] | None = None,
     *,
     run_id: str | None = None,
+    mapper: Mapper = local_map,
 ) -> Exported:
-    """Build ``name`` with its builder and publish it (a no-op when nothing changed)."""
+    """Build ``name`` with its builder and publish it (a no-op when nothing changed).
+    ``mapper`` runs the builder's parallel steps (near-dedup sketches) where it likes."""
     builder = BUILDERS.get(name)
     if builder is None:
         raise BuildError(f"no builder for {name!r}; known: {', '.join(sorted(BUILDERS))}")
     merged = merge_params(builder.defaults, params or {})
-    output = builder.build(wh, merged)
+    output = builder.build(wh, merged, mapper)
     before = version_dirs(root, name)
     result = publish(
         wh, root, name, output.splits, output.card,
@@ -82,13 +90,16 @@ def export_datasets(
     *,
     params: dict[str, dict[str, str]] | None = None,
     echo: Echo = log.info,
+    mapper: Mapper = local_map,
 ) -> list[Exported]:
     """Build and publish each dataset, recorded in ``runs``."""
     exported = []
     with recorded_run(wh, "export-datasets", {"datasets": list(names)}) as run:
         for name in names:
             try:
-                item = build_dataset(wh, root, name, (params or {}).get(name), run_id=run.run_id)
+                item = build_dataset(
+                    wh, root, name, (params or {}).get(name), run_id=run.run_id, mapper=mapper
+                )
             except NothingToBuildError as exc:
                 if len(names) == 1:
                     raise  # asked for this one dataset: say why it cannot be built

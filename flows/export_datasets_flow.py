@@ -5,20 +5,43 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.export_datasets import DEFAULT_DATASETS, export_datasets
+from flows.export_datasets import DEFAULT_DATASETS, Exported, export_datasets
 from flows.settings import load_settings
 from warehouse import migrate
+
+
+@flow(name="export-datasets-dask", description="export-datasets with tasks on Dask.")
+def _export_on_dask(warehouse_path: str, root: str, datasets: list[str]) -> list[Exported]:
+    from pathlib import Path
+
+    from flows.dask_runner import task_mapper
+    from warehouse import Warehouse
+
+    return export_datasets(
+        Warehouse(Path(warehouse_path)), Path(root), datasets, echo=get_run_logger().info,
+        mapper=task_mapper,
+    )  # fmt: skip
 
 
 @flow(name="export-datasets", description="Build and publish the configured training sets.")
 def export_datasets_flow(
     datasets: list[str] = list(DEFAULT_DATASETS),  # noqa: B006 - Prefect parameters
+    executor: str = "local",
     home: str | None = None,
 ) -> dict[str, int]:
+    """``executor="dask"`` runs the near-dedup sketches as tasks on a Dask cluster."""
     settings = load_settings(home=home)
     wh = settings.warehouse()
     migrate(wh)
-    exported = export_datasets(wh, settings.datasets_dir, datasets, echo=get_run_logger().info)
+    if executor == "dask":
+        from flows.dask_runner import dask_task_runner
+
+        runner = dask_task_runner(settings.dask_address)
+        exported = _export_on_dask.with_options(task_runner=runner)(
+            str(wh.path), str(settings.datasets_dir), datasets
+        )
+    else:
+        exported = export_datasets(wh, settings.datasets_dir, datasets, echo=get_run_logger().info)
     rows = []
     for item in exported:
         r, d = item.result, item.diff

@@ -56,6 +56,15 @@ class ParseCounts:
         if "chars_per_page" in doc.quality:
             self.quality[_bucket(float(doc.quality["chars_per_page"]))] += 1
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParseCounts:
+        plain = {k: v for k, v in data.items() if k not in ("pages_per_s", "failures", "quality")}
+        return cls(
+            **plain,
+            failures=Counter(data.get("failures") or {}),
+            quality=Counter(data.get("quality") or {}),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "parser": self.parser,
@@ -84,6 +93,28 @@ def _bucket(chars_per_page: float) -> str:
         if chars_per_page < edge:
             return f"<{edge} chars/page"
     return ">=4000 chars/page"
+
+
+def store_result(
+    wh: Warehouse,
+    target: PendingPdf,
+    doc: Document,
+    spec: ParseSpec,
+    version: str,
+    run_id: str | None,
+    counts: ParseCounts,
+) -> None:
+    """Store one parse (its own transaction) and count it."""
+    store_document(
+        wh,
+        paper_id=target.paper_id,
+        pdf_sha256=target.sha256,
+        doc=doc,
+        parser=spec.parser,
+        parser_version=version,
+        run_id=run_id,
+    )
+    counts.add(doc)
 
 
 def default_workers(spec: ParseSpec) -> int:
@@ -130,16 +161,7 @@ def parse_pdfs(
             futures = [pool.submit(job, t) for t in todo]
             for done, future in enumerate(as_completed(futures), 1):
                 target, doc = future.result()
-                store_document(
-                    wh,
-                    paper_id=target.paper_id,
-                    pdf_sha256=target.sha256,
-                    doc=doc,
-                    parser=spec.parser,
-                    parser_version=version,
-                    run_id=run_id,
-                )
-                counts.add(doc)
+                store_result(wh, target, doc, spec, version, run_id, counts)
                 if progress is not None:
                     progress(done, len(todo))
     finally:

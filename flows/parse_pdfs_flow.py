@@ -60,25 +60,40 @@ def parse_pdfs_flow(
     limit: int | None = None,
     paper_ids: list[str] | None = None,
     workers: int | None = None,
+    executor: str = "local",
     home: str | None = None,
 ) -> dict[str, object]:
+    """``executor``: "local" (isolated parser processes on this machine) or "dask" (one task
+    per PDF on the Dask cluster at SCICURATE_DASK_ADDRESS, or a local cluster)."""
     settings = load_settings(home=home)
     wh = settings.warehouse()
     migrate(wh)
     spec = settings.parse_spec(parser)
     logger = get_run_logger()
     params = {"parser": parser, "limit": limit, "paper_ids": paper_ids, "workers": workers}
+    if executor not in ("local", "dask"):
+        raise ValueError(f"executor must be 'local' or 'dask', not {executor!r}")
+    params["executor"] = executor
     with recorded_run(wh, "parse-pdfs", params) as run, _gpu_slot(parser):
-        counts = parse_pdfs(
-            wh,
-            settings.home,
-            spec,
-            limit=limit,
-            paper_ids=paper_ids,
-            workers=workers,
-            run_id=run.run_id,
-            progress=lambda done, total: logger.info("parsed %d/%d", done, total),
-        )
+        if executor == "dask":
+            from flows.dask_runner import dask_task_runner, parse_on_dask_flow
+
+            runner = dask_task_runner(settings.dask_address, n_workers=workers or 2)
+            summary = parse_on_dask_flow.with_options(task_runner=runner)(
+                str(wh.path), str(settings.home), spec, limit, paper_ids, run.run_id
+            )
+            counts = ParseCounts.from_dict(summary)
+        else:
+            counts = parse_pdfs(
+                wh,
+                settings.home,
+                spec,
+                limit=limit,
+                paper_ids=paper_ids,
+                workers=workers,
+                run_id=run.run_id,
+                progress=lambda done, total: logger.info("parsed %d/%d", done, total),
+            )
         summary = counts.as_dict()
         run.update(
             {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(default=120.0, gt=0, description="wall time per document")
     parse_memory_mb: int = Field(default=2048, ge=256, description="address space per parser")
     parse_max_pages: int = Field(default=500, ge=1, description="longer PDFs fail to parse")
+    dask_address: str | None = Field(
+        default=None, description="Dask scheduler for executor=dask (unset: a local cluster)"
+    )
     parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
 
     http_timeout_s: float = Field(default=60.0, gt=0)

@@ -74,10 +74,17 @@ class IsolatedWorker:
         if self._conn is None or self._proc is None or not self._proc.is_alive():
             self.close()
             parent, child = _CTX.Pipe(duplex=True)
-            self._proc = _CTX.Process(
-                target=_serve, args=(child, self.limits.memory_mb), daemon=True
-            )
-            self._proc.start()
+            proc = _CTX.Process(target=_serve, args=(child, self.limits.memory_mb), daemon=True)
+            try:
+                proc.start()
+            except AssertionError as exc:  # e.g. "daemonic processes are not allowed to have
+                parent.close()  # children": a Dask worker started as a daemon
+                child.close()
+                raise IsolationError(
+                    f"cannot start the isolated parser process: {exc}; on Dask, set "
+                    "distributed.worker.daemon to False"
+                ) from None
+            self._proc = proc
             child.close()
             self._conn = parent
         return self._conn

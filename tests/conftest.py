@@ -26,6 +26,9 @@ os.environ.pop("PREFECT_API_URL", None)
 for _stray in ("SCICURATE_HOME", "SCICURATE_CONFIG", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL"):
     os.environ.pop(_stray, None)
 
+from annotation.client import LabelStudioClient  # noqa: E402
+from annotation.errors import LabelStudioUnavailableError  # noqa: E402
+from annotation.server import LabelStudioServer, find_executable  # noqa: E402
 from warehouse import Warehouse, migrate  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,3 +74,33 @@ def mem_wh() -> Iterator[Warehouse]:
     migrate(warehouse)
     yield warehouse
     warehouse.close()
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStudioServer]:
+    """A real Label Studio (1.23.2, from .venv-labelstudio) for the session, on a free port."""
+    try:
+        find_executable()
+    except LabelStudioUnavailableError as exc:
+        if os.environ.get("SCICURATE_REQUIRE_LABEL_STUDIO") == "1":
+            raise  # `make test` installs it: its absence is a failure there
+        pytest.skip(str(exc))
+    server = LabelStudioServer(data_dir=tmp_path_factory.mktemp("label-studio"))
+    with server:
+        yield server
+
+
+@pytest.fixture
+def ls_client(label_studio: LabelStudioServer) -> Iterator[LabelStudioClient]:
+    from tests.labelstudio_helpers import FAST
+
+    with LabelStudioClient(label_studio.url, label_studio.api_key, FAST) as client:
+        yield client
+
+
+@pytest.fixture
+def project_title(request: pytest.FixtureRequest) -> str:
+    """A project of its own for every test (Label Studio titles are at most 50 characters)."""
+    import hashlib
+
+    return f"triage {hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]}"

@@ -11,7 +11,7 @@ from annotation.sample import sample_feedback, write_jsonl
 from annotation.server import LabelStudioServer
 from flows.cli.app import command
 from flows.cli.errors import run_cli
-from tests.annotation.conftest import FAST, ls_env
+from tests.labelstudio_helpers import FAST, ls_env
 from tests.prefect_helpers import artifact_rows
 from warehouse import Warehouse
 

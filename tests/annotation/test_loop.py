@@ -19,7 +19,7 @@ from annotation.server import LabelStudioServer
 from annotation.stats import collect_stats
 from annotation.sync import sync_annotations
 from flows.feedback import route_feedback
-from tests.annotation.conftest import FAST
+from tests.labelstudio_helpers import FAST
 from warehouse import Warehouse, migrate
 from warehouse.datasets import load
 

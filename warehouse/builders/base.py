@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,12 +37,23 @@ class BuildOutput:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+# How a builder fans work out: ``mapper(fn, items)`` returns ``[fn(x) for x in items]``, in
+# order, wherever it runs them (here, or as tasks on a Dask cluster through Prefect).
+Mapper = Callable[[Callable[[Any], Any], list[Any]], list[Any]]
+
+
+def local_map(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    return [fn(item) for item in items]
+
+
 class Builder(Protocol):
     name: str
     version: str
     defaults: dict[str, Any]
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput: ...
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput: ...
 
 
 def merge_params(defaults: dict[str, Any], given: dict[str, str]) -> dict[str, Any]:

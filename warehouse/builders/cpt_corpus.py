@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.dedup import find_duplicates
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -42,7 +42,9 @@ class CptCorpusBuilder:
         "test": 0.0,
     }
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         with wh.read() as con:
             docs = con.execute(
                 """
@@ -63,6 +65,7 @@ class CptCorpusBuilder:
             threshold=float(params["near_dup_threshold"]),
             num_perm=int(params["num_perm"]),
             shingle_size=int(params["shingle_size"]),
+            mapper=mapper,
         )
         dropped = {d.source_id for d in drops}
         with wh.write() as con:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import routed
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -39,7 +39,9 @@ class CptReinforcementBuilder:
     version = "1"
     defaults: dict[str, Any] = {"per_feedback": 5, "min_terms": 1, "validation": 0.0, "test": 0.0}
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         items = routed(wh, ("domain_knowledge",))
         if not items:
             raise NothingToBuildError("no domain-knowledge errors routed yet")

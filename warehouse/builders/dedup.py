@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -47,6 +48,23 @@ class Drop:
     similarity: float | None = None
 
 
+@dataclass(frozen=True)
+class SketchJob:
+    """One chunk of texts to MinHash (picklable: it may run on another machine)."""
+
+    texts: tuple[str, ...]
+    num_perm: int
+    shingle_size: int
+
+
+def sketch(job: SketchJob) -> list[MinHash]:
+    hashed = [
+        np.fromiter((_hash32(s) for s in shingles(t, job.shingle_size)), dtype=np.uint64)
+        for t in job.texts
+    ]
+    return list(MinHash.bulk(hashed, num_perm=job.num_perm, hashfunc=_identity))
+
+
 def find_duplicates(
     docs: Sequence[tuple[str, str]],
     *,
@@ -54,9 +72,14 @@ def find_duplicates(
     num_perm: int = 128,
     shingle_size: int = 5,
     batch: int = 2048,
+    mapper: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
 ) -> list[Drop]:
     """Which documents to drop: exact duplicates first, then near duplicates. The first
-    document of each group (in the given order) is kept."""
+    document of each group (in the given order) is kept.
+
+    The MinHash sketches (the expensive part) are computed by ``mapper`` over chunks of
+    ``batch`` documents, so they can run as Dask tasks; the LSH pass is sequential, which
+    keeps the result identical to a local run."""
     drops: list[Drop] = []
     first_by_key: dict[str, str] = {}
     survivors: list[tuple[str, str]] = []
@@ -69,24 +92,25 @@ def find_duplicates(
             survivors.append((source_id, text))
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     kept: dict[str, MinHash] = {}
-    for start in range(0, len(survivors), batch):
-        chunk = survivors[start : start + batch]
-        hashed = [
-            np.fromiter((_hash32(s) for s in shingles(t, shingle_size)), dtype=np.uint64)
-            for _, t in chunk
-        ]
-        sketches = MinHash.bulk(hashed, num_perm=num_perm, hashfunc=_identity)
-        for (source_id, _), sketch in zip(chunk, sketches, strict=True):
-            near = lsh.query(sketch)
+    chunks = [survivors[i : i + batch] for i in range(0, len(survivors), batch)]
+    jobs = [SketchJob(tuple(t for _, t in c), num_perm, shingle_size) for c in chunks]
+    results = (mapper or _map)(sketch, jobs)
+    for chunk, sketches in zip(chunks, results, strict=True):
+        for (source_id, _), sketch_ in zip(chunk, sketches, strict=True):
+            near = lsh.query(sketch_)
             if near:
-                best = max(near, key=lambda other: sketch.jaccard(kept[other]))
-                similarity = float(sketch.jaccard(kept[best]))
+                best = max(near, key=lambda other: sketch_.jaccard(kept[other]))
+                similarity = float(sketch_.jaccard(kept[best]))
                 if similarity >= threshold:
                     drops.append(Drop(source_id, "near duplicate", best, similarity))
                     continue
-            lsh.insert(source_id, sketch)
-            kept[source_id] = sketch
+            lsh.insert(source_id, sketch_)
+            kept[source_id] = sketch_
     return drops
+
+
+def _map(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    return [fn(item) for item in items]
 
 
 def _identity(value: int) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import routed
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -46,7 +46,9 @@ class ParserCorrectionsBuilder:
     version = "1"
     defaults: dict[str, Any] = {"validation": 0.05, "test": 0.0}
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         kept: dict[str, list[dict[str, Any]]] = {}
         items = routed(wh, ("multimodal",))
         for r in items:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import BuildOutput, NothingToBuildError
+from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import contexts_text, routed
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -30,7 +30,9 @@ class PreferencePairsBuilder:
     version = "1"
     defaults: dict[str, Any] = {"validation": 0.05, "test": 0.0}
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         items = [
             r
             for r in routed(wh, ("instruction_following",))

@@ -7,7 +7,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import ALPACA_COLUMNS, ALPACA_FIELDS, BuildOutput, NothingToBuildError
+from warehouse.builders.base import (
+    ALPACA_COLUMNS,
+    ALPACA_FIELDS,
+    BuildOutput,
+    Mapper,
+    NothingToBuildError,
+    local_map,
+)
 from warehouse.builders.feedback_rows import contexts_text, routed
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -24,7 +31,9 @@ class SftCorrectionsBuilder:
     version = "1"
     defaults: dict[str, Any] = {"with_contexts": True, "validation": 0.05, "test": 0.0}
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         items = [r for r in routed(wh, ROUTED_TYPES) if r.corrected_answer]
         if not items:
             raise NothingToBuildError("no corrected domain-knowledge or instruction errors yet")

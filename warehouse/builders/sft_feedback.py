@@ -7,7 +7,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.builders.base import ALPACA_COLUMNS, ALPACA_FIELDS, BuildOutput, NothingToBuildError
+from warehouse.builders.base import (
+    ALPACA_COLUMNS,
+    ALPACA_FIELDS,
+    BuildOutput,
+    Mapper,
+    NothingToBuildError,
+    local_map,
+)
 from warehouse.builders.feedback_rows import contexts_text
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -30,7 +37,9 @@ class SftFeedbackBuilder:
         "test": 0.0,
     }
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         with wh.read() as con:
             rows = con.execute(
                 "SELECT feedback_id, query, contexts, answer, task, model_version FROM feedback "

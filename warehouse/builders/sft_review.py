@@ -19,7 +19,9 @@ from warehouse.builders.base import (
     ALPACA_COLUMNS,
     ALPACA_FIELDS,
     BuildOutput,
+    Mapper,
     NothingToBuildError,
+    local_map,
 )
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -75,7 +77,9 @@ class SftReviewBuilder:
     version = "1"
     defaults: dict[str, Any] = {"max_input_tokens": 6000, "validation": 0.02, "test": 0.02}
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         with wh.read() as con:
             rows = con.execute(
                 """

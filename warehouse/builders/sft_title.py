@@ -12,7 +12,9 @@ from warehouse.builders.base import (
     ALPACA_COLUMNS,
     ALPACA_FIELDS,
     BuildOutput,
+    Mapper,
     NothingToBuildError,
+    local_map,
 )
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.datasets.model import DatasetCard
@@ -53,7 +55,9 @@ class SftTitleBuilder:
         "test": 0.01,
     }
 
-    def build(self, wh: Warehouse, params: dict[str, Any]) -> BuildOutput:
+    def build(
+        self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
+    ) -> BuildOutput:
         with wh.read() as con:
             rows = con.execute(
                 "SELECT paper_id, title, abstract, coalesce(primary_category, categories[1]) "
