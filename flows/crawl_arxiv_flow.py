@@ -125,6 +125,8 @@ def crawl_arxiv_flow(
                     counts.paper_ids,
                 )
             )
+            if (store := settings.pdf_store_client()) is not None:
+                run_counts["pdfs_mirrored"] = store.mirror(wh, settings.home)
         result = dict(run_counts)
     create_table_artifact(
         key="crawl-arxiv",

@@ -24,6 +24,8 @@ def crawl_openreview_flow(
         wh, settings.openreview_config(), home=settings.home, venues=venues, pdfs=pdfs,
         echo=logger.info,
     )  # fmt: skip
+    if pdfs and (store := settings.pdf_store_client()) is not None:
+        logger.info("%d PDFs mirrored to %s", store.mirror(wh, settings.home), store.uri)
     create_table_artifact(
         key="crawl-openreview",
         table=[

@@ -45,7 +45,22 @@ def _where() -> str:
 
 
 @task(name="parse-pdf", retries=0)
-def parse_pdf_task(path: str, spec: ParseSpec) -> Document:
+def parse_pdf_task(
+    path: str,
+    spec: ParseSpec,
+    store_uri: str | None = None,
+    sha256: str = "",
+    storage_options: dict[str, Any] | None = None,
+) -> Document:
+    """Parse one PDF on whichever worker runs this; a worker without the file fetches it
+    from the object store first."""
+    from parsers.run import failed_document
+    from warehouse.pdf_store import PdfStoreError, materialise
+
+    try:
+        materialise(Path(path), store_uri, sha256, storage_options or {})
+    except PdfStoreError as exc:
+        return failed_document(spec, str(exc))
     with IsolatedWorker(spec.limits()) as worker:
         doc = parse_isolated(Path(path), spec, worker)
     doc.metadata["executor"] = _where()
@@ -72,6 +87,7 @@ MAPPER: Mapper = task_mapper
 def parse_on_dask_flow(
     warehouse_path: str, home: str, spec: ParseSpec, limit: int | None,
     paper_ids: list[str] | None, run_id: str | None,
+    storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Each pending PDF is a task; results are stored as they complete (one transaction per
     document, in this process: the single writer)."""
@@ -95,7 +111,13 @@ def parse_on_dask_flow(
     import time
 
     start = time.perf_counter()
-    futures = parse_pdf_task.map(path=[str(t.path) for t in todo], spec=unmapped(spec))
+    futures = parse_pdf_task.map(
+        path=[str(t.path) for t in todo],
+        spec=unmapped(spec),
+        store_uri=[t.store_uri for t in todo],
+        sha256=[t.sha256 for t in todo],
+        storage_options=unmapped(storage_options or {}),
+    )
     by_future = {f.task_run_id: target for f, target in zip(futures, todo, strict=True)}
     for future in as_completed(futures):
         store_result(wh, by_future[future.task_run_id], future.result(), spec, version, run_id,

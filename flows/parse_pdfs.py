@@ -20,9 +20,10 @@ from typing import Any
 
 from parsers.base import Document
 from parsers.isolate import IsolatedWorker
-from parsers.run import ParseSpec, parse_isolated, parser_version
+from parsers.run import ParseSpec, failed_document, parse_isolated, parser_version
 from warehouse.db import Warehouse
 from warehouse.documents import PendingPdf, pending_pdfs, store_document
+from warehouse.pdf_store import PdfStoreError, materialise
 
 Progress = Callable[[int, int], object]  # (done, total)
 
@@ -133,8 +134,10 @@ def parse_pdfs(
     workers: int | None = None,
     run_id: str | None = None,
     progress: Progress | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> ParseCounts:
-    """Parse every pending PDF (or ``limit`` of them, or those of ``paper_ids``)."""
+    """Parse every pending PDF (or ``limit`` of them, or those of ``paper_ids``). A PDF
+    missing from local disk but mirrored to object storage is fetched first."""
     version = parser_version(spec)
     counts = ParseCounts(parser=spec.parser, parser_version=version)
     todo = pending_pdfs(
@@ -148,6 +151,10 @@ def parse_pdfs(
     lock = threading.Lock()
 
     def job(target: PendingPdf) -> tuple[PendingPdf, Document]:
+        try:
+            materialise(target.path, target.store_uri, target.sha256, storage_options or {})
+        except PdfStoreError as exc:
+            return target, failed_document(spec, str(exc))
         worker = getattr(local, "worker", None)
         if worker is None:
             worker = local.worker = IsolatedWorker(spec.limits())

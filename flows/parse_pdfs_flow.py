@@ -80,8 +80,9 @@ def parse_pdfs_flow(
 
             runner = dask_task_runner(settings.dask_address, n_workers=workers or 2)
             summary = parse_on_dask_flow.with_options(task_runner=runner)(
-                str(wh.path), str(settings.home), spec, limit, paper_ids, run.run_id
-            )
+                str(wh.path), str(settings.home), spec, limit, paper_ids, run.run_id,
+                settings.storage_options(settings.pdf_store or ""),
+            )  # fmt: skip
             counts = ParseCounts.from_dict(summary)
         else:
             counts = parse_pdfs(
@@ -93,6 +94,7 @@ def parse_pdfs_flow(
                 workers=workers,
                 run_id=run.run_id,
                 progress=lambda done, total: logger.info("parsed %d/%d", done, total),
+                storage_options=settings.storage_options(settings.pdf_store or ""),
             )
         summary = counts.as_dict()
         run.update(

@@ -27,6 +27,7 @@ from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse
+from warehouse.pdf_store import PdfStore
 
 if TYPE_CHECKING:
     from flows.crawl_openreview import OpenReviewConfig
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
 
+    pdf_store: str | None = Field(
+        default=None, description="fsspec URI mirroring verified PDFs (s3://bucket/prefix)"
+    )
     s3_endpoint_url: HttpUrl | None = Field(
         default=None, description="S3-compatible endpoint for s3:// dataset remotes"
     )
@@ -192,6 +196,11 @@ class Settings(BaseSettings):
         if uri.startswith("s3://") and self.s3_endpoint_url is not None:
             return {"client_kwargs": {"endpoint_url": str(self.s3_endpoint_url).rstrip("/")}}
         return {}
+
+    def pdf_store_client(self) -> PdfStore | None:
+        if not self.pdf_store:
+            return None
+        return PdfStore(self.pdf_store, self.storage_options(self.pdf_store))
 
     def parse_spec(self, parser: str = "pymupdf") -> ParseSpec:
         if parser not in PARSER_NAMES:

@@ -39,6 +39,7 @@ class PendingPdf:
     path: Path  # absolute
     sha256: str
     pages: int | None
+    store_uri: str | None = None
 
 
 def doc_id(pdf_sha256: str, parser: str, parser_version: str) -> str:
@@ -57,7 +58,7 @@ def pending_pdfs(
     """Verified PDFs with no document for this parser version yet (newest version of a paper
     first among its rows; one row per PDF file)."""
     sql = """
-        SELECT p.paper_id, p."version", p.path, p.sha256, p.pages
+        SELECT p.paper_id, p."version", p.path, p.sha256, p.pages, p.store_uri
         FROM pdfs p
         WHERE p.status = 'ok' AND p.path IS NOT NULL AND p.sha256 IS NOT NULL
           AND NOT EXISTS (
@@ -73,7 +74,7 @@ def pending_pdfs(
         sql += f" LIMIT {int(limit)}"
     with wh.read() as con:
         rows = con.execute(sql, params).fetchall()
-    return [PendingPdf(r[0], r[1], home / r[2], r[3], r[4]) for r in rows]
+    return [PendingPdf(r[0], r[1], home / r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def store_document(

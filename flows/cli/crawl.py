@@ -104,6 +104,8 @@ def crawl_arxiv_cmd(
             echo=console.print,
         )
     console.print(_counts_table(counts))
+    if pdfs and (store := settings.pdf_store_client()) is not None:
+        console.print(f"{store.mirror(wh, settings.home)} PDFs mirrored to {store.uri}")
 
 
 @import_app.command(

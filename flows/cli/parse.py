@@ -86,6 +86,7 @@ def parse_cmd(
             workers=workers,
             run_id=run.run_id,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            storage_options=app.settings.storage_options(app.settings.pdf_store or ""),
         )
         run.update({k: v for k, v in counts.as_dict().items() if type(v) is int})
     if not counts.documents:
