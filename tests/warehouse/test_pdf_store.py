@@ -7,8 +7,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from flows.crawl_arxiv import crawl_arxiv
 from flows.parse_pdfs import parse_pdfs
 from flows.sample import sample_papers
