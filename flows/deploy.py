@@ -205,13 +205,13 @@ def serve(*, config: Path | None = None, home: str | None = None) -> int:
             # graceful stop, so the process exits 0 once the runner has shut down.
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, lambda: loop.create_task(runner.astop()))
+            print(
+                f"scicurate serve: {len(deployments)} deployments are being served "
+                "(SIGTERM or Ctrl-C stops)",
+                flush=True,
+            )
 
         takeover = asyncio.create_task(take_over_signals())
-        print(
-            f"scicurate serve: {len(deployments)} deployments are being served "
-            "(SIGTERM or Ctrl-C stops)",
-            flush=True,
-        )
         await runner.start()
         await takeover
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flows.sample import SamplePaper, oai_pages, sample_pdf
 from tests.replay import ReplayServer, Response
+from warehouse import Warehouse
 
 ATOM = "application/atom+xml"
 XML = "text/xml; charset=utf-8"
@@ -52,3 +53,17 @@ def serve_sample_pdfs(server: ReplayServer, papers: list[SamplePaper]) -> dict[s
         )
         served[paper.arxiv_id] = data
     return served
+
+
+def crawl_sample(wh: Warehouse, home: Path, papers: list[SamplePaper]) -> None:
+    """Crawl ``papers`` (metadata and PDFs) into ``wh``/``home`` from a local replay server."""
+    from flows.crawl_arxiv import crawl_arxiv
+    from flows.sources.http import Politeness
+
+    with ReplayServer() as srv:
+        serve_sample_oai(srv, papers)
+        serve_sample_pdfs(srv, papers)
+        crawl_arxiv(
+            wh, home=home, oai_url=f"{srv.url}/oai", pdf_url=f"{srv.url}/pdf/",
+            politeness=Politeness(min_interval=0), categories=["cs"], pdfs=True,
+        )  # fmt: skip

@@ -37,6 +37,12 @@ _STAGES: list[tuple[str, str, str]] = [
     ("literature", "papers", "SELECT count(*) FROM papers"),
     ("literature", "pdfs ok", "SELECT count(*) FROM pdfs WHERE status = 'ok'"),
     ("literature", "pdfs quarantined", "SELECT count(*) FROM pdfs WHERE status = 'quarantined'"),
+    (
+        "literature",
+        "pdfs awaiting parse",
+        "SELECT count(*) FROM pdfs p WHERE status = 'ok' AND NOT EXISTS "
+        "(SELECT 1 FROM documents d WHERE d.pdf_sha256 = p.sha256)",
+    ),
     ("literature", "documents ok", "SELECT count(*) FROM documents WHERE status = 'ok'"),
     (
         "literature",
@@ -56,6 +62,7 @@ _STAGES: list[tuple[str, str, str]] = [
         "SELECT count(DISTINCT feedback_id) FROM annotations "
         "WHERE is_current AND NOT is_deleted AND NOT was_cancelled",
     ),
+    ("feedback", "ties for review", "SELECT count(*) FROM feedback WHERE state = 'review'"),
     ("feedback", "routed", "SELECT count(*) FROM feedback WHERE state = 'routed'"),
     ("datasets", "datasets", "SELECT count(*) FROM datasets"),
     ("datasets", "dataset versions", "SELECT count(*) FROM dataset_versions"),

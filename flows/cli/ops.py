@@ -68,8 +68,8 @@ def report_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(
-        "deploy", epilog="Example: PREFECT_API_URL=http://127.0.0.1:4200/api scicurate deploy"
-    )(deploy_cmd)
+    app.command("deploy", epilog="Example: scicurate deploy --gpus 2   (with PREFECT_API_URL set)")(
+        deploy_cmd
+    )
     app.command("serve", epilog="Example: scicurate --home /data/scicurate serve")(serve_cmd)
     app.command("report", epilog="Example: scicurate report --out ./report")(report_cmd)

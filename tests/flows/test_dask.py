@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.crawl_arxiv import crawl_arxiv
 from flows.export_datasets import build_dataset
 from flows.sample import sample_papers
-from flows.sources.http import Politeness
-from tests.arxiv_replay import serve_sample_oai, serve_sample_pdfs
-from tests.replay import ReplayServer
+from tests.arxiv_replay import crawl_sample
 from warehouse import Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -22,13 +19,7 @@ PAPERS = sample_papers(10)
 
 @pytest.fixture
 def home(wh: Warehouse, tmp_path: Path) -> Path:
-    with ReplayServer() as srv:
-        serve_sample_oai(srv, PAPERS)
-        serve_sample_pdfs(srv, PAPERS)
-        crawl_arxiv(
-            wh, home=tmp_path, oai_url=f"{srv.url}/oai", pdf_url=f"{srv.url}/pdf/",
-            politeness=Politeness(min_interval=0), categories=["cs"], pdfs=True,
-        )  # fmt: skip
+    crawl_sample(wh, tmp_path, PAPERS)
     return tmp_path
 
 

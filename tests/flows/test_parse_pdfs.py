@@ -10,16 +10,13 @@ import pytest
 
 from flows.cli.app import command
 from flows.cli.errors import run_cli
-from flows.crawl_arxiv import crawl_arxiv
 from flows.parse_pdfs import parse_pdfs
 from flows.sample import sample_papers
-from flows.sources.http import Politeness
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import ParseSpec
-from tests.arxiv_replay import serve_sample_oai, serve_sample_pdfs
+from tests.arxiv_replay import crawl_sample
 from tests.parsers import hostile
 from tests.prefect_helpers import artifact_rows
-from tests.replay import ReplayServer
 from warehouse import Warehouse, migrate
 
 PAPERS = sample_papers(6)
@@ -30,13 +27,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
     """A home with six crawled, verified PDFs, one of which is then corrupted on disk."""
     wh = Warehouse(tmp_path / "warehouse.duckdb")
     migrate(wh)
-    with ReplayServer() as srv:
-        serve_sample_oai(srv, PAPERS)
-        serve_sample_pdfs(srv, PAPERS)
-        crawl_arxiv(
-            wh, home=tmp_path, oai_url=f"{srv.url}/oai", pdf_url=f"{srv.url}/pdf/",
-            politeness=Politeness(min_interval=0), categories=["cs"], pdfs=True,
-        )  # fmt: skip
+    crawl_sample(wh, tmp_path, PAPERS)
     yield tmp_path
 
 

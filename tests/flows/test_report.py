@@ -15,14 +15,11 @@ from annotation.sample import sample_feedback, write_jsonl
 from annotation.sync import recompute_consensus
 from flows.cli.app import command
 from flows.cli.errors import run_cli
-from flows.crawl_arxiv import crawl_arxiv
 from flows.export_datasets import build_dataset
 from flows.parse_pdfs import parse_pdfs
 from flows.sample import sample_papers
-from flows.sources.http import Politeness
 from parsers.run import ParseSpec
-from tests.arxiv_replay import serve_sample_oai, serve_sample_pdfs
-from tests.replay import ReplayServer
+from tests.arxiv_replay import crawl_sample
 from warehouse import Warehouse
 
 PAPERS = sample_papers(12)
@@ -40,13 +37,7 @@ def _chromium() -> str:
 @pytest.fixture
 def home(wh: Warehouse, tmp_path: Path) -> Path:
     """A warehouse with papers, PDFs, parses, feedback, annotations and dataset versions."""
-    with ReplayServer() as srv:
-        serve_sample_oai(srv, PAPERS)
-        serve_sample_pdfs(srv, PAPERS)
-        crawl_arxiv(
-            wh, home=tmp_path, oai_url=f"{srv.url}/oai", pdf_url=f"{srv.url}/pdf/",
-            politeness=Politeness(min_interval=0), categories=["cs"], pdfs=True,
-        )  # fmt: skip
+    crawl_sample(wh, tmp_path, PAPERS)
     parse_pdfs(wh, tmp_path, ParseSpec(), workers=2)
     ingest_file(wh, write_jsonl(sample_feedback(60), tmp_path / "f.jsonl"))
     with wh.write() as con:  # annotations as a sync would have stored them

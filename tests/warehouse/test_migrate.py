@@ -30,6 +30,8 @@ EXPECTED_TABLES = {
     "datasets",
     "dataset_versions",
     "dataset_drops",
+    "feedback_ingests",
+    "task_consensus",
     "crawl_state",
     "runs",
     "rejects",

@@ -7,13 +7,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from flows.crawl_arxiv import crawl_arxiv
 from flows.parse_pdfs import parse_pdfs
 from flows.sample import sample_papers
-from flows.sources.http import Politeness
 from parsers.run import ParseSpec
-from tests.arxiv_replay import serve_sample_oai, serve_sample_pdfs
-from tests.replay import ReplayServer
+from tests.arxiv_replay import crawl_sample
 from tests.warehouse.datasets.test_remote import s3  # noqa: F401 - the moto S3 fixture
 from warehouse import Warehouse
 from warehouse.pdf_store import PdfStore
@@ -26,13 +23,7 @@ def test_mirror_then_parse_on_a_machine_without_the_files(
     tmp_path: Path,
     s3: dict[str, Any],  # noqa: F811
 ) -> None:
-    with ReplayServer() as srv:
-        serve_sample_oai(srv, PAPERS)
-        serve_sample_pdfs(srv, PAPERS)
-        crawl_arxiv(
-            wh, home=tmp_path, oai_url=f"{srv.url}/oai", pdf_url=f"{srv.url}/pdf/",
-            politeness=Politeness(min_interval=0), categories=["cs"], pdfs=True,
-        )  # fmt: skip
+    crawl_sample(wh, tmp_path, PAPERS)
     store = PdfStore("s3://scicurate-test/pdf-store", s3)
     assert store.mirror(wh, tmp_path) == 5
     assert store.mirror(wh, tmp_path) == 0  # already there

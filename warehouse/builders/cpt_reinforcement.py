@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import routed
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -88,11 +88,11 @@ class CptReinforcementBuilder:
             raise NothingToBuildError(
                 "no parsed documents share a category and terms with the domain-knowledge errors"
             )
-        kept: dict[str, list[dict[str, Any]]] = {}
-        for paper_id, row in sorted(chosen.items()):
-            split = split_of(paper_id, validation=params["validation"], test=params["test"])
-            kept.setdefault(split, []).append({"sample_id": sample_id(self.name, paper_id), **row})
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+        rows = (
+            (paper_id, {"sample_id": sample_id(self.name, paper_id), **row})
+            for paper_id, row in sorted(chosen.items())
+        )
+        splits = split_tables(rows, SCHEMA, params)
         stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "feedback": len(items)}
         card = DatasetCard(
             description="Continued pre-training text chosen to reinforce domain knowledge the "

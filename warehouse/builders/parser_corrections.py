@@ -3,13 +3,14 @@ the page image reference, the region's box, the wrong and the corrected markup."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 
 from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
-from warehouse.builders.feedback_rows import routed
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.feedback_rows import Routed, routed
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -42,6 +43,8 @@ def _wrong(
 
 
 class ParserCorrectionsBuilder:
+    """One row per region with corrected markup, from the majority annotators' regions."""
+
     name = "parser-corrections"
     version = "1"
     defaults: dict[str, Any] = {"validation": 0.05, "test": 0.0}
@@ -49,15 +52,30 @@ class ParserCorrectionsBuilder:
     def build(
         self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
     ) -> BuildOutput:
-        kept: dict[str, list[dict[str, Any]]] = {}
         items = routed(wh, ("multimodal",))
+        splits = split_tables(self._rows(items), SCHEMA, params)
+        if not splits:
+            raise NothingToBuildError("no corrected multimodal regions yet")
+        stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "feedback": len(items)}
+        card = DatasetCard(
+            description="Parser training data: page regions the model misread, boxed by "
+            "experts, with the wrong markup it was given and the corrected markup.",
+            license_notes="Page images belong to their papers' licences.",
+            how_built="Label Studio consensus on multimodal element recognition; one row per "
+            "region with corrected markup (majority annotators' regions).",
+            source_stats=stats,
+            columns={"prompt": "wrong_markup", "response": "corrected_markup"},
+        )
+        return BuildOutput(splits=splits, card=card, params=params, stats=stats)
+
+    def _rows(self, items: list[Routed]) -> Iterator[tuple[str, dict[str, Any]]]:
         for r in items:
-            split = split_of(r.feedback_id, validation=params["validation"], test=params["test"])
             for region in r.regions:
                 if not region.get("markup"):
                     continue
                 wrong, paper, page = _wrong(r.contexts, str(region.get("label")), r.answer)
-                kept.setdefault(split, []).append(
+                yield (
+                    r.feedback_id,
                     {
                         "sample_id": sample_id(self.name, r.feedback_id, str(region["id"])),
                         "feedback_id": r.feedback_id,
@@ -70,19 +88,5 @@ class ParserCorrectionsBuilder:
                         ],
                         "wrong_markup": wrong,
                         "corrected_markup": region["markup"],
-                    }
+                    },
                 )
-        if not kept:
-            raise NothingToBuildError("no corrected multimodal regions yet")
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
-        stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "feedback": len(items)}
-        card = DatasetCard(
-            description="Parser training data: page regions the model misread, boxed by "
-            "experts, with the wrong markup it was given and the corrected markup.",
-            license_notes="Page images belong to their papers' licences.",
-            how_built="Label Studio consensus on multimodal element recognition; one row per "
-            "region with corrected markup (majority annotators' regions).",
-            source_stats=stats,
-            columns={"prompt": "wrong_markup", "response": "corrected_markup"},
-        )
-        return BuildOutput(splits=splits, card=card, params=params, stats=stats)

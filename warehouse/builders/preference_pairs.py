@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import contexts_text, routed
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -40,10 +40,9 @@ class PreferencePairsBuilder:
         ]
         if not items:
             raise NothingToBuildError("no corrected instruction-following errors yet")
-        kept: dict[str, list[dict[str, Any]]] = {}
-        for r in items:
-            split = split_of(r.feedback_id, validation=params["validation"], test=params["test"])
-            kept.setdefault(split, []).append(
+        rows = (
+            (
+                r.feedback_id,
                 {
                     "sample_id": sample_id(self.name, r.feedback_id),
                     "instruction": r.query,
@@ -51,9 +50,11 @@ class PreferencePairsBuilder:
                     "chosen": r.corrected_answer,
                     "rejected": r.answer,
                     "feedback_id": r.feedback_id,
-                }
+                },
             )
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+            for r in items
+        )
+        splits = split_tables(rows, SCHEMA, params)
         stats = {"rows": {k: t.num_rows for k, t in splits.items()}}
         card = DatasetCard(
             description="Preference pairs from instruction-following errors: chosen is the "

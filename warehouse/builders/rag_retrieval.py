@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.feedback_rows import routed
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -36,10 +36,9 @@ class RagRetrievalBuilder:
         items = [r for r in routed(wh, ("retrieval",)) if r.corrected_answer]
         if not items:
             raise NothingToBuildError("no corrected retrieval errors yet")
-        kept: dict[str, list[dict[str, Any]]] = {}
-        for r in items:
-            split = split_of(r.feedback_id, validation=params["validation"], test=params["test"])
-            kept.setdefault(split, []).append(
+        rows = (
+            (
+                r.feedback_id,
                 {
                     "sample_id": sample_id(self.name, r.feedback_id),
                     "query": r.query,
@@ -47,9 +46,11 @@ class RagRetrievalBuilder:
                     "hard_negative_papers": [str(c.get("paper_id", "")) for c in r.contexts],
                     "answer": r.corrected_answer,
                     "feedback_id": r.feedback_id,
-                }
+                },
             )
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+            for r in items
+        )
+        splits = split_tables(rows, SCHEMA, params)
         stats = {"rows": {k: t.num_rows for k, t in splits.items()}}
         card = DatasetCard(
             description="Retrieval training data: queries where the retrieved contexts were "

@@ -16,7 +16,7 @@ from warehouse.builders.base import (
     local_map,
 )
 from warehouse.builders.feedback_rows import contexts_text, routed
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -37,10 +37,9 @@ class SftCorrectionsBuilder:
         items = [r for r in routed(wh, ROUTED_TYPES) if r.corrected_answer]
         if not items:
             raise NothingToBuildError("no corrected domain-knowledge or instruction errors yet")
-        kept: dict[str, list[dict[str, Any]]] = {}
-        for r in items:
-            split = split_of(r.feedback_id, validation=params["validation"], test=params["test"])
-            kept.setdefault(split, []).append(
+        rows = (
+            (
+                r.feedback_id,
                 {
                     "sample_id": sample_id(self.name, r.feedback_id),
                     "instruction": r.query,
@@ -48,9 +47,11 @@ class SftCorrectionsBuilder:
                     "output": r.corrected_answer,
                     "feedback_id": r.feedback_id,
                     "error_types": r.error_types,
-                }
+                },
             )
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+            for r in items
+        )
+        splits = split_tables(rows, SCHEMA, params)
         stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "feedback": len(items)}
         card = DatasetCard(
             description="Expert-corrected answers for domain-knowledge and instruction-following "
