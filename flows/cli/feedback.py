@@ -97,7 +97,7 @@ def push_cmd(
         f"batches" + (f", {result.reconciled} mappings recovered" if result.reconciled else "")
     )
     console.print(
-        f"Annotate at {app.settings.label_studio_url}projects/{result.project_id}/data, "
+        f"Annotate at {client.url}/projects/{result.project_id}/data, "
         "then run `scicurate annotate sync`."
     )
 
