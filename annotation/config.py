@@ -7,7 +7,6 @@ Feedback text reaches the expert only as escaped HTML (``task_data``): a query t
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 PROJECT_TITLE = "scicurate error triage"
@@ -82,8 +81,6 @@ def contexts_html(contexts: list[dict[str, Any]]) -> str:
 def task_data(feedback: dict[str, Any]) -> dict[str, Any]:
     """The task Label Studio stores for one negative feedback record (text escaped)."""
     contexts = feedback.get("contexts") or []
-    if isinstance(contexts, str):
-        contexts = json.loads(contexts)
     return {
         "feedback_id": feedback["feedback_id"],
         "task": feedback["task"],

@@ -19,7 +19,6 @@ from prefect import flow, task
 from parsers.base import Document
 from parsers.isolate import IsolatedWorker
 from parsers.run import ParseSpec, parse_isolated
-from warehouse.builders.base import Mapper
 
 
 def dask_task_runner(address: str | None = None, n_workers: int = 2) -> Any:
@@ -78,9 +77,6 @@ def task_mapper(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
 
     futures = apply_task.map(fn=unmapped(fn), item=items)
     return [f.result() for f in futures]
-
-
-MAPPER: Mapper = task_mapper
 
 
 @flow(name="parse-pdfs-dask", description="Parse PDFs as tasks on a Dask cluster.")

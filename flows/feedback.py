@@ -67,12 +67,5 @@ def route_feedback(wh: Warehouse, datasets_dir: Path, *, echo: Echo = log.info) 
     """Rebuild and publish every feedback-fed dataset (a new version only where rows changed),
     then mark the routed feedback."""
     exported = export_datasets(wh, datasets_dir, FEEDBACK_DATASETS, echo=echo)
-    with wh.read() as con:
-        ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT feedback_id FROM task_consensus WHERE status = 'consensus'"
-            ).fetchall()
-        ]
-    mark_routed(wh, ids)
+    mark_routed(wh)
     return exported

@@ -202,30 +202,33 @@ class PoliteClient:
         return self.request("POST", url, **kwargs)
 
 
-_MISSING_LIMITS: set[str] = set()
+_LIMIT_EXISTS: dict[str, bool] = {}  # per process: looked up once, not per request
 
 
 def _take_global_slot(name: str) -> None:
     """Wait for a slot of the Prefect rate limit ``name`` when running inside a flow run
     against a server where the limit exists (``scicurate deploy`` creates it); otherwise the
     client's own spacing is all there is, and nothing is logged per request."""
-    if name in _MISSING_LIMITS:
+    if _LIMIT_EXISTS.get(name) is False:
         return
     from prefect.context import FlowRunContext
 
     if FlowRunContext.get() is None:
         return
-    from prefect import get_client
     from prefect.concurrency.sync import rate_limit
-    from prefect.exceptions import ObjectNotFound
 
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            _MISSING_LIMITS.add(name)
-            log.info("no global concurrency limit %r on this Prefect server", name)
-            return
+    if name not in _LIMIT_EXISTS:
+        from prefect import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        with get_client(sync_client=True) as client:
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+                _LIMIT_EXISTS[name] = True
+            except ObjectNotFound:
+                _LIMIT_EXISTS[name] = False
+                log.info("no global concurrency limit %r on this Prefect server", name)
+                return
     rate_limit(name, strict=False)
 
 

@@ -61,12 +61,10 @@ def contexts_text(contexts: list[dict[str, Any]]) -> str:
     )
 
 
-def mark_routed(wh: Warehouse, feedback_ids: list[str]) -> None:
-    if not feedback_ids:
-        return
+def mark_routed(wh: Warehouse) -> None:
+    """Feedback whose consensus has been routed into the datasets."""
     with wh.write() as con:
         con.execute(
-            "UPDATE feedback SET state = 'routed' WHERE state = 'annotated' "
-            "AND feedback_id IN (SELECT unnest(?))",
-            [feedback_ids],
+            "UPDATE feedback SET state = 'routed' WHERE state = 'annotated' AND feedback_id IN "
+            "(SELECT feedback_id FROM task_consensus WHERE status = 'consensus')"
         )

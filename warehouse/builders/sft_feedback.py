@@ -16,7 +16,7 @@ from warehouse.builders.base import (
     local_map,
 )
 from warehouse.builders.feedback_rows import contexts_text
-from warehouse.builders.splits import sample_id, split_of
+from warehouse.builders.splits import sample_id, split_tables
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -51,27 +51,29 @@ class SftFeedbackBuilder:
         if not rows:
             raise NothingToBuildError("no positive feedback in the pool yet")
         dropped = {"duplicate": int(total[0] if total else 0) - len(rows), "answer length": 0}
-        kept: dict[str, list[dict[str, Any]]] = {}
+        kept: list[tuple[str, dict[str, Any]]] = []
         for fid, query, contexts, answer, task, model_version in rows:
             if not params["min_answer_chars"] <= len(answer.strip()) <= params["max_answer_chars"]:
                 dropped["answer length"] += 1
                 continue
-            split = split_of(fid, validation=params["validation"], test=params["test"])
             ctx = contexts_text(json.loads(contexts or "[]")) if params["with_contexts"] else ""
-            kept.setdefault(split, []).append(
-                {
-                    "sample_id": sample_id(self.name, fid),
-                    "instruction": query,
-                    "input": ctx,
-                    "output": answer,
-                    "feedback_id": fid,
-                    "task": task,
-                    "model_version": model_version,
-                }
+            kept.append(
+                (
+                    fid,
+                    {
+                        "sample_id": sample_id(self.name, fid),
+                        "instruction": query,
+                        "input": ctx,
+                        "output": answer,
+                        "feedback_id": fid,
+                        "task": task,
+                        "model_version": model_version,
+                    },
+                )
             )
         if not kept:
             raise NothingToBuildError("every positive answer was filtered out")
-        splits = {k: pa.Table.from_pylist(v, schema=SCHEMA) for k, v in kept.items()}
+        splits = split_tables(kept, SCHEMA, params)
         stats = {"rows": {k: t.num_rows for k, t in splits.items()}, "dropped": dropped}
         card = DatasetCard(
             description="Answers the deployed model's users rated up (the enhancement pool), "
