@@ -23,6 +23,9 @@ os.environ.update(
     }
 )
 os.environ.pop("PREFECT_API_URL", None)
+from flows.prefect_env import LOG_FORMATS  # noqa: E402 - before Prefect is imported
+
+os.environ.update(LOG_FORMATS)
 for _stray in ("SCICURATE_HOME", "SCICURATE_CONFIG", "LABEL_STUDIO_API_KEY", "LABEL_STUDIO_URL"):
     os.environ.pop(_stray, None)
 

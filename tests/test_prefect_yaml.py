@@ -29,3 +29,11 @@ def test_deployments_point_at_flows_with_their_schedules() -> None:
         flow = getattr(module, func)
         assert flow.name == name.removesuffix("-gpu")  # the flow name matches the deployment
         assert deployment["schedules"][0]["timezone"] == "UTC"
+
+
+def test_workers_log_the_flow_run_id() -> None:
+    from flows.prefect_env import LOG_FORMATS
+
+    config = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    for deployment in config["deployments"]:
+        assert deployment["work_pool"]["job_variables"]["env"] == LOG_FORMATS

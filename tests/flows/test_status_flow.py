@@ -28,6 +28,15 @@ def test_status_flow_publishes_table_artifact(wh: Warehouse) -> None:
     report = state.result()
     assert report.count("papers") == 4
 
+    # the console formatter Prefect configured puts the run id in every flow-run log line
+    import logging
+
+    [handler] = [
+        h for h in logging.getLogger().handlers if type(h).__name__ == "PrefectConsoleHandler"
+    ]
+    record = logging.LogRecord("prefect.flow_runs", logging.INFO, __file__, 1, "hi", None, None)
+    record.flow_run_name, record.flow_run_id = "a-run", str(state.state_details.flow_run_id)
+    assert f"'a-run' {state.state_details.flow_run_id} - hi" in handler.format(record)
     rows = artifact_rows("status", state.state_details.flow_run_id)
     counts = {r["stage"]: r["count"] for r in rows}
     assert counts["papers"] == 4
