@@ -72,6 +72,10 @@ class Warehouse:
         self._memory: duckdb.DuckDBPyConnection | None = None
         self._memory_lock = threading.RLock()
         self.lock_waits = 0  # how often this handle found the file locked and backed off
+        # The connection of a HeldWriter on this handle, while it is open: DuckDB refuses a
+        # second connection with other settings (read-only) to the same file in one process,
+        # so read() and write() use this one instead.
+        self._held: duckdb.DuckDBPyConnection | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -125,6 +129,9 @@ class Warehouse:
             with self._memory_lock:
                 yield self._memory_connection()
             return
+        if self._held is not None:
+            yield self._held
+            return
         con = self._open(read_only=True)
         try:
             yield con
@@ -145,6 +152,16 @@ class Warehouse:
                     raise
                 con.commit()
             return
+        if self._held is not None:
+            held = self._held
+            held.begin()
+            try:
+                yield held
+            except BaseException:
+                held.rollback()
+                raise
+            held.commit()
+            return
         con = self._open(read_only=False)
         try:
             con.begin()
@@ -157,6 +174,20 @@ class Warehouse:
         finally:
             con.close()
 
+    @contextmanager
+    def writer(self, *, hold_s: float = 10.0) -> Iterator[HeldWriter]:
+        """Many consecutive write transactions on one connection, for bulk jobs.
+
+        Opening and closing a connection per transaction costs a checkpoint each time; a
+        ``HeldWriter`` keeps its connection and lets it go every ``hold_s`` seconds (after a
+        commit), so other processes still get their turn at the file during a long import.
+        """
+        held = HeldWriter(self, hold_s)
+        try:
+            yield held
+        finally:
+            held.release()
+
     def _memory_connection(self) -> duckdb.DuckDBPyConnection:
         if self._memory is None:
             self._memory = duckdb.connect(MEMORY)
@@ -167,6 +198,48 @@ class Warehouse:
         if self._memory is not None:
             self._memory.close()
             self._memory = None
+
+
+class HeldWriter:
+    """Write transactions on a connection that is reused until ``hold_s`` have passed."""
+
+    def __init__(self, wh: Warehouse, hold_s: float) -> None:
+        self._wh = wh
+        self._hold_s = hold_s
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._since = 0.0
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: committed when the block exits, rolled back on error."""
+        if self._wh.in_memory:
+            with self._wh.write() as con:
+                yield con
+            return
+        if self._con is None:
+            self._con = self._wh._open(read_only=False)
+            self._wh._held = self._con
+            self._since = time.monotonic()
+        con = self._con
+        con.begin()
+        try:
+            yield con
+        except BaseException:
+            try:
+                con.rollback()
+            finally:
+                self.release()
+            raise
+        con.commit()
+        if time.monotonic() - self._since >= self._hold_s:
+            self.release()
+
+    def release(self) -> None:
+        """Close the connection (other processes may then open the file)."""
+        if self._con is not None:
+            con, self._con = self._con, None
+            self._wh._held = None
+            con.close()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -36,6 +36,8 @@ OAI = "{http://www.openarchives.org/OAI/2.0/}"
 RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 ARXIV = "{http://arxiv.org/OAI/arXiv/}"
 METADATA_PREFIXES = ("arXivRaw", "arXiv")
+_HEADER, _METADATA = f"{OAI}header", f"{OAI}metadata"
+_IDENTIFIER, _DATESTAMP, _SETSPEC = f"{OAI}identifier", f"{OAI}datestamp", f"{OAI}setSpec"
 
 
 @dataclass(frozen=True)
@@ -74,18 +76,28 @@ def _children(elem: Any, ns: str) -> dict[str, str]:
 
 
 def _raw_paper(meta: Any, datestamp: str) -> Paper:
-    fields = _children(meta, RAW)
-    arxiv_id = parse_arxiv_id(fields.get("id", ""))
+    # One pass over the children: lxml's find() walks an ElementPath in Python, which cost
+    # more than the rest of the record's mapping.
+    fields: dict[str, str] = {}
     versions = []
-    for v in meta.iterchildren(f"{RAW}version"):
-        sub = _children(v, RAW)
-        versions.append(
-            PaperVersion(
-                version=v.get("version") or "",
-                created=parse_rfc822(sub.get("date")),
-                size=sub.get("size"),
+    cut = len(RAW)
+    for child in meta:
+        tag = child.tag
+        if not isinstance(tag, str) or not tag.startswith(RAW):
+            continue
+        name = tag[cut:]
+        if name == "version":
+            sub = _children(child, RAW)
+            versions.append(
+                PaperVersion(
+                    version=child.get("version") or "",
+                    created=parse_rfc822(sub.get("date")),
+                    size=sub.get("size"),
+                )
             )
-        )
+        else:
+            fields.setdefault(name, child.text or "")
+    arxiv_id = parse_arxiv_id(fields.get("id", ""))
     published, updated = version_times(versions)
     categories = split_categories(fields.get("categories"))
     authors = fields.get("authors")
@@ -176,22 +188,32 @@ def parse_list_records(data: bytes, *, what: str = "OAI-PMH page") -> OAIPage:
 
 
 def _add_record(page: OAIPage, elem: Any) -> None:
-    header = elem.find(f"{OAI}header")
+    header = metadata = None
+    for child in elem:  # direct children, without find()'s path walk
+        if child.tag == _HEADER:
+            header = child
+        elif child.tag == _METADATA:
+            metadata = child
     if header is None:
         page.rejected.append(("?", "record without a header"))
         return
-    identifier = _text(header, f"{OAI}identifier") or "?"
-    datestamp = _text(header, f"{OAI}datestamp") or ""
-    sets = [s.text for s in header.findall(f"{OAI}setSpec") if s.text]
+    identifier, datestamp, sets = "?", "", []
+    for child in header:
+        tag = child.tag
+        if tag == _IDENTIFIER:
+            identifier = child.text or "?"
+        elif tag == _DATESTAMP:
+            datestamp = child.text or ""
+        elif tag == _SETSPEC and child.text:
+            sets.append(child.text)
     if header.get("status") == "deleted":
         page.records.append(OAIRecord(identifier, datestamp, sets, None, deleted=True))
         return
-    raw = elem.find(f"{OAI}metadata/{RAW}arXivRaw")
-    arx = elem.find(f"{OAI}metadata/{ARXIV}arXiv")
+    formats = {child.tag: child for child in metadata} if metadata is not None else {}
     try:
-        if raw is not None:
+        if (raw := formats.get(f"{RAW}arXivRaw")) is not None:
             paper = _raw_paper(raw, datestamp)
-        elif arx is not None:
+        elif (arx := formats.get(f"{ARXIV}arXiv")) is not None:
             paper = _arxiv_paper(arx, datestamp)
         else:
             page.rejected.append((identifier, "no arXivRaw or arXiv metadata"))

@@ -269,3 +269,40 @@ def test_id_lookup_with_requested_pdf_versions(wh: Warehouse, tmp_path: Path, sh
     assert rows == [("1605.08386", "v1", "ok"), ("2104.12255", "v1", "ok")]
     assert (tmp_path / "pdfs/2104/2104.12255/v1.pdf").read_bytes() == pdf
     assert (tmp_path / "pdfs/1605/1605.08386/v1.pdf").is_file()
+
+
+class _SlowPages:
+    """A harvester over sample pages that, before serving each later page, asks whether
+    another process can write to the warehouse meanwhile."""
+
+    base_url = "memory://oai"
+
+    def __init__(self, wh: Warehouse) -> None:
+        from flows.sample import oai_pages
+
+        self.pages = dict(oai_pages(PAPERS, page_size=20))
+        self.wh = wh
+        self.others_could_write: list[bool] = []
+
+    def list_records(self, *, resumption_token: str | None = None, **_: object) -> Any:
+        from flows.sources.arxiv_oai import parse_list_records
+        from tests.warehouse.test_held_writer import _other_process_can_write
+
+        if resumption_token is not None:
+            self.others_could_write.append(_other_process_can_write(self.wh))
+        return parse_list_records(self.pages[resumption_token])
+
+
+@pytest.mark.parametrize("quick_page_s", [0.0, 3600.0])
+def test_warehouse_is_not_held_while_waiting_for_slow_pages(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch, quick_page_s: float
+) -> None:
+    from flows import crawl_arxiv as job
+
+    monkeypatch.setattr(job, "QUICK_PAGE_S", quick_page_s)
+    pages = _SlowPages(wh)
+    counts = job.harvest(wh, pages, ["cs"], echo=lambda _: None)  # type: ignore[arg-type]
+    assert counts.new == len(PAPERS) and counts.pages == 3
+    # Every page counted as slow (0 s): the connection is let go before each fetch. Every page
+    # quick: it is held across pages, and other writers wait for the harvest to end.
+    assert pages.others_could_write == [quick_page_s == 0.0] * 2

@@ -81,3 +81,35 @@ def test_missing_key_column_is_rejected(mem_wh: Warehouse) -> None:
 def test_identifiers_are_checked(name: str) -> None:
     with pytest.raises(ValueError, match="identifier"):
         quote_ident(name)
+
+
+def _papers(*rows: tuple[str, str]) -> pa.Table:
+    return pa.table(
+        {
+            "paper_id": [r[0] for r in rows],
+            "source": ["arxiv-oai"] * len(rows),
+            "title": [r[1] for r in rows],
+        }
+    )
+
+
+def test_mixed_batch_inserts_updates_and_leaves_alone(mem_wh: Warehouse) -> None:
+    with mem_wh.write() as con:
+        first = upsert_arrow(con, "papers", _papers(("1", "a"), ("2", "b")), ["paper_id"])
+        hashes = dict(con.execute("SELECT paper_id, content_hash FROM papers").fetchall())
+        batch = _papers(("1", "a"), ("2", "b, revised"), ("3", "c"), ("3", "c, later"))
+        again = upsert_arrow(con, "papers", batch, ["paper_id"])
+        rows = con.execute("SELECT paper_id, title, content_hash FROM papers ORDER BY 1").fetchall()
+    assert first == UpsertResult(inserted=2)
+    assert again == UpsertResult(inserted=1, updated=1, unchanged=1)
+    assert [r[:2] for r in rows] == [("1", "a"), ("2", "b, revised"), ("3", "c, later")]
+    assert rows[0][2] == hashes["1"]  # unchanged row, unchanged hash
+    assert rows[1][2] != hashes["2"]  # the change shows in the hash
+
+
+def test_without_a_change_column_every_stored_row_is_updated(mem_wh: Warehouse) -> None:
+    rows = _rows(("oai", "cs", "1"), ("oai", "math", "2"))
+    with mem_wh.write() as con:
+        upsert_arrow(con, "crawl_state", rows, ["source", "scope"], change_column=None)
+        again = upsert_arrow(con, "crawl_state", rows, ["source", "scope"], change_column=None)
+    assert again == UpsertResult(updated=2)

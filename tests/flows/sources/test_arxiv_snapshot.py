@@ -6,6 +6,7 @@ import dataclasses
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import arxiv
@@ -15,7 +16,7 @@ from flows.sources.arxiv_api import result_to_paper
 from flows.sources.arxiv_oai import parse_list_records
 from flows.sources.arxiv_record import clean_text
 from flows.sources.arxiv_snapshot import import_snapshot
-from warehouse import Warehouse
+from warehouse import Warehouse, migrate
 from warehouse.papers import get_paper, upsert_papers
 from warehouse.records import Paper
 
@@ -286,3 +287,60 @@ def test_sources_merge_without_losing_fields(mem_wh: Warehouse, sample: Path) ->
     stored = get_paper(mem_wh, "2104.12255")
     assert stored is not None and stored.title == api_paper.title
     assert isinstance(stored, Paper) and stored.source == "arxiv-api"
+
+
+def _table(wh: Warehouse) -> list[tuple[object, ...]]:
+    with wh.read() as con:
+        return con.execute(
+            "SELECT * EXCLUDE (first_seen, last_changed) FROM papers ORDER BY paper_id"
+        ).fetchall()
+
+
+def test_line_endings_and_a_missing_final_newline_change_nothing(
+    sample: Path, tmp_path: Path
+) -> None:
+    lines = sample.read_text().splitlines()
+    crlf = tmp_path / "crlf.jsonl"
+    crlf.write_bytes(("\r\n".join([*lines[:50], "", *lines[50:]])).encode())  # no final newline
+    plain, windows = Warehouse(tmp_path / "a.duckdb"), Warehouse(tmp_path / "b.duckdb")
+    migrate(plain)
+    migrate(windows)
+    import_snapshot(plain, sample)
+    result = import_snapshot(windows, crlf, batch_bytes=4096)
+    assert result.lines == 101 and result.rejected == 0 and result.papers.inserted == 100
+    assert _table(windows) == _table(plain)
+
+
+def test_a_failure_mid_import_keeps_committed_batches_and_a_rerun_completes(
+    wh: Warehouse, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.sources import arxiv_snapshot
+
+    stored = arxiv_snapshot._store_batch
+    calls = 0
+
+    def fail_on_the_fourth(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise RuntimeError("disk full")
+        return stored(*args)
+
+    monkeypatch.setattr(arxiv_snapshot, "_store_batch", fail_on_the_fourth)
+    # Batches of a few lines, and a transaction spans batches until it holds 8 lines or more:
+    # batches one and two commit together, three and four roll back together.
+    sizes = [t.num_rows for _, t, _ in arxiv_snapshot._batches(sample, 8000)]
+    assert sizes[0] < 8 <= sizes[0] + sizes[1] and sizes[2] < 8
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_snapshot(wh, sample, batch_bytes=8000, commit_rows=8)
+    with wh.read() as con:
+        committed = con.execute("SELECT count(*) FROM papers").fetchall()[0][0]
+    assert committed == sizes[0] + sizes[1]
+    monkeypatch.setattr(arxiv_snapshot, "_store_batch", stored)
+    again = import_snapshot(wh, sample, batch_bytes=8000, commit_rows=8)
+    assert again.papers.unchanged == committed
+    assert again.papers.inserted == 100 - committed
+    with wh.read() as con:
+        assert con.execute("SELECT count(*), count(DISTINCT paper_id) FROM papers").fetchall() == [
+            (100, 100)
+        ]
