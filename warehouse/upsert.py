@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import fetch_int
+from warehouse.db import fetch_int, fetch_one
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VIEW = "_scicurate_batch"
@@ -126,34 +126,53 @@ def upsert_view(
             f"(PARTITION BY {', '.join(qkeys)} ORDER BY {quote_ident(order_column)} DESC) = 1)"
         )
     distinct = fetch_int(con, f"SELECT count(*) FROM {source} AS b")
-    hash_expr = ""
-    if change_column and change_column not in cols:
-        hash_expr = row_hash([c for c in cols if c not in keys and c not in hash_exclude])
+    hashed = [c for c in cols if c not in keys and c not in hash_exclude]
+    computes_hash = bool(change_column) and change_column not in cols
+    hash_expr = row_hash(hashed) if computes_hash else ""
     touched = [quote_ident(c) for c in touch if c not in cols]
     qcols = [quote_ident(c) for c in cols]
-
-    # Rows whose key is stored: merge with the stored row, then update those that changed.
-    if merge_prefer_existing:
-        merged = [
-            f"b.{q}"
-            if c in keys
-            else f"CASE WHEN ({merge_prefer_existing}) THEN coalesce(t.{q}, b.{q}) "
-            f"ELSE coalesce(b.{q}, t.{q}) END AS {q}"
-            for c in cols
-            for q in [quote_ident(c)]
-        ]
-    else:
-        merged = [f"b.{q}" for q in qcols]
-    # Counting matches reads only the key columns; the merge below reads whole stored rows,
-    # so it runs only when some keys are stored (a harvest of new papers skips it).
-    existing = fetch_int(con, f"SELECT count(*) FROM {source} AS b JOIN {qt} AS t ON {join}")
-    updated = 0
-    all_cols = qcols + ([quote_ident(change_column)] if hash_expr and change_column else [])
+    all_cols = qcols + ([quote_ident(str(change_column))] if computes_hash else [])
     set_cols = [c for c in all_cols if c not in qkeys]
-    if existing:
+
+    # Rows whose key is stored. With a computed hash, an incoming row that hashes like the
+    # stored one is unchanged (merging equal values changes nothing); that is settled from
+    # the key and hash columns alone, and only the other rows are merged with their whole
+    # stored row, which is what a re-import of unchanged data would otherwise read in full.
+    b_keys = ", ".join(f"b.{k}" for k in qkeys)
+    if computes_hash:
+        qc = quote_ident(str(change_column))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _scicurate_stored AS SELECT {b_keys}, "
+            f"{row_hash(hashed, alias='b')} = t.{qc} AS same "
+            f"FROM {source} AS b JOIN {qt} AS t ON {join}"
+        ).fetchall()
+        existing, same = fetch_one(
+            con, "SELECT count(*), count(*) FILTER (WHERE same) FROM _scicurate_stored"
+        ) or (0, 0)
+        s_join = " AND ".join(f"s.{k} = b.{k}" for k in qkeys)
+        to_merge = f"{source} AS b JOIN _scicurate_stored AS s ON {s_join} AND NOT s.same"
+    else:
+        existing = fetch_int(con, f"SELECT count(*) FROM {source} AS b JOIN {qt} AS t ON {join}")
+        same = 0
+        to_merge = f"{source} AS b"
+    known = "_scicurate_stored" if computes_hash else "_scicurate_merged"
+
+    updated = 0
+    if existing - same:
+        if merge_prefer_existing:
+            merged = [
+                f"b.{q}"
+                if c in keys
+                else f"CASE WHEN ({merge_prefer_existing}) THEN coalesce(t.{q}, b.{q}) "
+                f"ELSE coalesce(b.{q}, t.{q}) END AS {q}"
+                for c in cols
+                for q in [quote_ident(c)]
+            ]
+        else:
+            merged = [f"b.{q}" for q in qcols]
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _scicurate_merged AS SELECT {', '.join(merged)} "
-            f"FROM {source} AS b JOIN {qt} AS t ON {join}"
+            f"FROM {to_merge} JOIN {qt} AS t ON {join}"
         ).fetchall()
         if set_cols or touched:
             values = qcols + ([f"{hash_expr} AS {all_cols[-1]}"] if hash_expr else [])
@@ -169,29 +188,26 @@ def upsert_view(
                 f"FROM (SELECT {', '.join(values)} FROM _scicurate_merged) AS m WHERE {where}",
             )
 
-    # New keys: straight from the batch (the stored ones are those just merged, a far smaller
-    # table to anti-join against than the target).
+    # New keys: straight from the batch, anti-joined against the stored keys just found (a
+    # far smaller table than the target).
     inserted = 0
     if distinct > existing:
         values = [f"b.{c}" for c in qcols] + ([hash_expr] if hash_expr else [])
-        merged_join = " AND ".join(f"m.{k} = b.{k}" for k in qkeys)
-        new_only = (
-            f" WHERE NOT EXISTS (SELECT 1 FROM _scicurate_merged AS m WHERE {merged_join})"
-            if existing
-            else ""
-        )
+        k_join = " AND ".join(f"k.{k} = b.{k}" for k in qkeys)
+        new_only = f" WHERE NOT EXISTS (SELECT 1 FROM {known} AS k WHERE {k_join})"
         inserted = fetch_int(
             con,
             f"INSERT INTO {qt} ({', '.join(all_cols + touched)}) "
             f"SELECT {', '.join(values)}{''.join(', get_current_timestamp()' for _ in touched)} "
-            f"FROM {source} AS b{new_only}",
+            f"FROM {source} AS b{new_only if existing else ''}",
         )
-    if existing:
-        con.execute("DROP TABLE _scicurate_merged").fetchall()
+    con.execute(
+        "DROP TABLE IF EXISTS _scicurate_stored; DROP TABLE IF EXISTS _scicurate_merged"
+    ).fetchall()
     return UpsertResult(inserted, updated, existing - updated)
 
 
-def row_hash(columns: Sequence[str]) -> str:
+def row_hash(columns: Sequence[str], *, alias: str | None = None) -> str:
     """SQL for a row's change hash over ``columns``: DuckDB's 64-bit ``hash()`` of a struct.
 
     It only has to tell a stored row from an incoming one with the same key, and it is about
@@ -199,5 +215,6 @@ def row_hash(columns: Sequence[str]) -> str:
     ``hash()``, the next re-import would count its rows as updated once and rewrite them with
     the same values; nothing would be lost.
     """
-    pairs = ", ".join(f"{c!r}: {quote_ident(c)}" for c in columns)
+    prefix = f"{alias}." if alias else ""
+    pairs = ", ".join(f"{c!r}: {prefix}{quote_ident(c)}" for c in columns)
     return f"hash({{{pairs}}})::VARCHAR"
