@@ -3,7 +3,8 @@
 Generates N realistic snapshot lines (the real sample's records, with fresh ids and shuffled
 fields), then in separate child processes (so peak RSS is each one's own):
 - baseline: `CREATE TABLE t AS SELECT * FROM read_json(file)` into a fresh DuckDB file;
-- scicurate: `import_snapshot` into a freshly migrated warehouse.
+- scicurate: `import_snapshot` into a freshly migrated warehouse;
+- rerun: the same import again into that warehouse, where every line is unchanged.
 
 Usage: python bench/bench_snapshot.py [N ...]   (default 1000000; pass `1000000 2000000` to
 check that peak RSS stays flat as the input doubles). Needs ../shared for the sample records.
@@ -53,8 +54,10 @@ def _child(kind: str, data: str, db: str) -> None:
         from warehouse import Warehouse, migrate
 
         wh = Warehouse(Path(db))
-        migrate(wh)
-        rows = import_snapshot(wh, Path(data)).papers.inserted
+        if kind == "ours":
+            migrate(wh)
+        result = import_snapshot(wh, Path(data)).papers
+        rows = result.inserted if kind == "ours" else result.unchanged
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": peak_mb}))
@@ -78,6 +81,7 @@ def main(sizes: list[int]) -> None:
             generate(data, n)
             raw = run("raw", data, Path(tmp) / "raw.duckdb")
             ours = run("ours", data, Path(tmp) / "ours.duckdb")
+            rerun = run("rerun", data, Path(tmp) / "ours.duckdb")
             print(
                 json.dumps(
                     {
@@ -89,6 +93,8 @@ def main(sizes: list[int]) -> None:
                         "ratio_vs_read_json": round(raw["seconds"] / ours["seconds"], 3),
                         "baseline_peak_rss_mb": round(raw["peak_rss_mb"]),
                         "import_peak_rss_mb": round(ours["peak_rss_mb"]),
+                        "rerun_unchanged_rows_per_s": round(rerun["rows"] / rerun["seconds"]),
+                        "rerun_peak_rss_mb": round(rerun["peak_rss_mb"]),
                     }
                 ),
                 flush=True,
