@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 
@@ -52,6 +53,7 @@ _CAPTION = re.compile(
     r"^(fig\.?|figure|table|tab\.|algorithm|listing)\s*[A-Z]?\d+(\.\d+)?\s*[.:|]", re.IGNORECASE
 )
 _TABLE_CAPTION = re.compile(r"^(table|tab\.)\s*[A-Z]?\d+", re.IGNORECASE)
+_MIN_EDGE = 3.0  # points: find_tables() ignores shorter edges (edge_min_length)
 # bullet, white bullet, small square, bullet operator, middle dot, triangle, hyphen bullet
 BULLETS = "\u2022\u25e6\u25aa\u2219\u00b7\u2023\u2043"
 _BULLET = re.compile(rf"^(?:[{BULLETS}\u2013\-*]|\(?\d{{1,2}}[.)]|\([a-z]\))\s+")
@@ -249,9 +251,11 @@ class PyMuPDFParser:
         if not has_caption or state.table_budget <= 0:
             return []
         page = doc[lay.number]
-        drawings = len(page.get_cdrawings())
-        if drawings < 2 or drawings > self.options.table_max_drawings:
+        drawings = page.get_cdrawings()
+        if len(drawings) < 2 or len(drawings) > self.options.table_max_drawings:
             return []  # no rules to find a table by, or too many to afford
+        if _vertical_rules(drawings) < 2:
+            return []  # the "lines" strategy builds cells from vertical rules (booktabs has none)
         start = time.perf_counter()
         found: list[tuple[BBox, Element]] = []
         try:
@@ -286,6 +290,25 @@ class PyMuPDFParser:
                 md = f"![figure]({name})"
             out.append(Element("figure", lay.number, box, "", md or "<!-- figure -->"))
         return out
+
+
+def _vertical_rules(drawings: list[dict[str, Any]]) -> int:
+    """Vertical edges long enough for ``find_tables(strategy="lines")`` (its minimum is 3 pt):
+    vertical line segments, narrow rectangles, and the two sides of boxes and quads."""
+    count = 0
+    for drawing in drawings:
+        for item in drawing["items"]:
+            kind = item[0]
+            if kind == "l":
+                (x0, y0), (x1, y1) = item[1], item[2]
+                count += abs(x0 - x1) < 1 and abs(y0 - y1) >= _MIN_EDGE
+            elif kind == "re":
+                x0, y0, x1, y1 = item[1]
+                if abs(y1 - y0) >= _MIN_EDGE:
+                    count += 1 if abs(x1 - x0) < _MIN_EDGE else 2
+            elif kind == "qu":
+                count += 2
+    return count
 
 
 @dataclass
