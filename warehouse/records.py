@@ -89,19 +89,25 @@ PAPER_SCHEMA = pa.schema(
 _PAPER_FIELDS = [f.name for f in fields(Paper)]
 
 
+_LIST_FIELDS = {f.name for f in PAPER_SCHEMA if pa.types.is_list(f.type)}
+
+
 def papers_to_arrow(papers: list[Paper]) -> pa.Table:
-    """Column-wise conversion of papers to an Arrow table in ``PAPER_SCHEMA``."""
-    columns: dict[str, list[Any]] = {name: [] for name in _PAPER_FIELDS}
-    for paper in papers:
-        for name in _PAPER_FIELDS:
-            value = getattr(paper, name)
-            if name == "versions":
-                value = [
-                    {"version": v.version, "created": v.created, "size": v.size} for v in value
-                ]
-            if isinstance(value, list) and not value:
-                value = None  # an empty list means "this source does not say"
-            columns[name].append(value)
+    """Column-wise conversion of papers to an Arrow table in ``PAPER_SCHEMA``.
+
+    An empty list becomes NULL: it means "this source does not say".
+    """
+    columns: dict[str, list[Any]] = {}
+    for name in _PAPER_FIELDS:
+        values = [getattr(paper, name) for paper in papers]
+        if name == "versions":
+            values = [
+                [{"version": v.version, "created": v.created, "size": v.size} for v in vs] or None
+                for vs in values
+            ]
+        elif name in _LIST_FIELDS:
+            values = [v or None for v in values]
+        columns[name] = values
     return pa.Table.from_pydict(columns, schema=PAPER_SCHEMA)
 
 
