@@ -73,8 +73,8 @@ class Warehouse:
         self._memory_lock = threading.RLock()
         self.lock_waits = 0  # how often this handle found the file locked and backed off
         # The connection of a HeldWriter on this handle, while it is open: DuckDB refuses a
-        # second connection with other settings (read-only) to the same file in one process,
-        # so read() and write() use this one instead.
+        # read-only connection to a file that this process holds open for writing, so read()
+        # takes a cursor (a connection of its own, safe in another thread) of this one instead.
         self._held: duckdb.DuckDBPyConnection | None = None
 
     @property
@@ -124,15 +124,13 @@ class Warehouse:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection for the duration of the block."""
+        """A connection to read with for the duration of the block (read-only, or a cursor of
+        the open connection of a held writer on this handle)."""
         if self.in_memory:
             with self._memory_lock:
                 yield self._memory_connection()
             return
-        if self._held is not None:
-            yield self._held
-            return
-        con = self._open(read_only=True)
+        con = self._held.cursor() if self._held is not None else self._open(read_only=True)
         try:
             yield con
         finally:
@@ -152,17 +150,7 @@ class Warehouse:
                     raise
                 con.commit()
             return
-        if self._held is not None:
-            held = self._held
-            held.begin()
-            try:
-                yield held
-            except BaseException:
-                held.rollback()
-                raise
-            held.commit()
-            return
-        con = self._open(read_only=False)
+        con = self._open(read_only=False)  # beside a held writer too: same settings
         try:
             con.begin()
             try:
