@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -205,62 +206,78 @@ def harvest(
     started = datetime.now(UTC).date().isoformat()
     with wh.writer() as writer:
         for scope in scopes_for(categories):
+            if max_records is not None and len(counts.paper_ids) >= max_records:
+                break
             watermark, cursor = _state(wh, scope.key)
             start_from = from_date or watermark
             if from_date:
                 cursor = None  # an explicit window starts a fresh list
-            if max_records is not None and len(counts.paper_ids) >= max_records:
-                break
             echo(
                 f"harvesting set {scope.set_spec}"
                 + (f" (keeping {', '.join(sorted(scope.keep))})" if scope.keep else "")
                 + (f" from {start_from}" if start_from else "")
                 + (" (resuming a list)" if cursor else "")
             )
-            token = cursor
-            limit_hit = False
-            while True:
-                asked = time.monotonic()
-                try:
-                    page = harvester.list_records(
-                        metadata_prefix=metadata_prefix,
-                        set_spec=scope.set_spec,
-                        from_date=start_from,
-                        until=until,
-                        resumption_token=token,
-                    )
-                except BadResumptionTokenError:
-                    if token is None:
-                        raise
-                    echo("resumption token expired; harvesting again from the watermark")
-                    token = None
-                    continue
-                fetch_s = time.monotonic() - asked
-                limit_hit = _store_page(
-                    writer,
-                    page,
-                    scope,
-                    watermark=watermark,
-                    next_cursor=page.resumption_token,
-                    input_name=f"{harvester.base_url}?set={scope.set_spec}",
-                    limit=max_records,
-                    counts=counts,
-                )
-                if fetch_s >= QUICK_PAGE_S:
-                    writer.release()
-                echo(
-                    f"stored page {counts.pages}: {len(page.records)} records, "
-                    f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"
-                )
-                if limit_hit or not page.resumption_token:
-                    break
-                token = page.resumption_token
-            if limit_hit:
+            fetch = partial(
+                harvester.list_records,
+                metadata_prefix=metadata_prefix,
+                set_spec=scope.set_spec,
+                from_date=start_from,
+                until=until,
+            )
+            source = f"{harvester.base_url}?set={scope.set_spec}"
+            if _harvest_list(
+                writer, fetch, source, scope, cursor, watermark, max_records, counts, echo
+            ):
                 echo(f"stopped at --max {max_records}; the next run continues from here")
                 break
             with writer.transaction() as con:  # the whole list is stored: move the watermark
                 _set_state(con, scope.key, watermark=until or started, cursor=None)
     return counts
+
+
+def _harvest_list(
+    writer: HeldWriter,
+    fetch: Callable[..., OAIPage],
+    input_name: str,
+    scope: HarvestScope,
+    token: str | None,
+    watermark: str | None,
+    max_records: int | None,
+    counts: CrawlCounts,
+    echo: Echo,
+) -> bool:
+    """Store one ListRecords list page by page, from ``token`` on. True when ``--max`` is hit."""
+    while True:
+        asked = time.monotonic()
+        try:
+            page = fetch(resumption_token=token)
+        except BadResumptionTokenError:
+            if token is None:
+                raise
+            echo("resumption token expired; harvesting again from the watermark")
+            token = None
+            continue
+        fetch_s = time.monotonic() - asked
+        limit_hit = _store_page(
+            writer,
+            page,
+            scope,
+            watermark=watermark,
+            next_cursor=page.resumption_token,
+            input_name=input_name,
+            limit=max_records,
+            counts=counts,
+        )
+        if fetch_s >= QUICK_PAGE_S:
+            writer.release()
+        echo(
+            f"stored page {counts.pages}: {len(page.records)} records, "
+            f"{counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged"
+        )
+        if limit_hit or not page.resumption_token:
+            return limit_hit
+        token = page.resumption_token
 
 
 def crawl_arxiv(

@@ -119,19 +119,22 @@ def upsert_view(
     qt, qv = quote_ident(table), quote_ident(view)
     qkeys = [quote_ident(k) for k in keys]
     join = " AND ".join(f"t.{k} = b.{k}" for k in qkeys)
+    rows, distinct = fetch_one(
+        con, f"SELECT count(*), count(DISTINCT ({', '.join(qkeys)})) FROM {qv}"
+    ) or (0, 0)
     source = qv
-    if fetch_int(con, f"SELECT count(*) - count(DISTINCT ({', '.join(qkeys)})) FROM {qv}"):
+    if rows > distinct:
         source = (
             f"(SELECT * FROM {qv} QUALIFY row_number() OVER "
             f"(PARTITION BY {', '.join(qkeys)} ORDER BY {quote_ident(order_column)} DESC) = 1)"
         )
-    distinct = fetch_int(con, f"SELECT count(*) FROM {source} AS b")
+    qc = quote_ident(change_column) if change_column else ""
     hashed = [c for c in cols if c not in keys and c not in hash_exclude]
     computes_hash = bool(change_column) and change_column not in cols
     hash_expr = row_hash(hashed) if computes_hash else ""
     touched = [quote_ident(c) for c in touch if c not in cols]
     qcols = [quote_ident(c) for c in cols]
-    all_cols = qcols + ([quote_ident(str(change_column))] if computes_hash else [])
+    all_cols = qcols + ([qc] if computes_hash else [])
     set_cols = [c for c in all_cols if c not in qkeys]
 
     # Rows whose key is stored. With a computed hash, an incoming row that hashes like the
@@ -140,7 +143,6 @@ def upsert_view(
     # stored row, which is what a re-import of unchanged data would otherwise read in full.
     b_keys = ", ".join(f"b.{k}" for k in qkeys)
     if computes_hash:
-        qc = quote_ident(str(change_column))
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _scicurate_stored AS SELECT {b_keys}, "
             f"{row_hash(hashed, alias='b')} = t.{qc} AS same "
@@ -175,12 +177,11 @@ def upsert_view(
             f"FROM {to_merge} JOIN {qt} AS t ON {join}"
         ).fetchall()
         if set_cols or touched:
-            values = qcols + ([f"{hash_expr} AS {all_cols[-1]}"] if hash_expr else [])
+            values = qcols + ([f"{hash_expr} AS {qc}"] if hash_expr else [])
             assignments = [f"{c} = m.{c}" for c in set_cols]
             assignments += [f"{c} = get_current_timestamp()" for c in touched]
             where = " AND ".join(f"{qt}.{k} = m.{k}" for k in qkeys)
-            if change_column:
-                qc = quote_ident(change_column)
+            if qc:
                 where += f" AND {qt}.{qc} IS DISTINCT FROM m.{qc}"
             updated = fetch_int(
                 con,

@@ -158,11 +158,11 @@ class ImportResult:
 Progress = Callable[[int, int], None]  # (bytes read so far, lines in the batch just stored)
 
 
-_Batch = tuple[int, pa.Table, int]
+_Batch = tuple[pa.Table, int]  # (lines, bytes read so far)
 
 
 def _batches(path: Path, batch_bytes: int) -> Iterator[_Batch]:
-    """(first line number, Arrow table of (line_no, line, bad_utf8), bytes read so far).
+    """(Arrow table of (line_no, line, bad_utf8), bytes read so far), batch by batch.
 
     Lines are found with a vectorised newline scan and handed to Arrow without copying: each
     line keeps its terminator, which JSON treats as trailing whitespace. A batch that is not
@@ -180,7 +180,7 @@ def _batches(path: Path, batch_bytes: int) -> Iterator[_Batch]:
             if not data.endswith(b"\n"):
                 data += b"\n"  # the file's last line had no terminator
             table = _arrow_batch(line_no, data)
-            yield line_no, table, handle.tell()
+            yield table, handle.tell()
             line_no += table.num_rows
 
 
@@ -296,7 +296,7 @@ def import_snapshot(
                     if item is None:
                         more = False
                         break
-                    _first, batch, offset = item
+                    batch, offset = item
                     papers, bad = _store_batch(con, batch, source_name)
                     pending += papers
                     pending_rejected += bad

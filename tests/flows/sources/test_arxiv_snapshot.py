@@ -329,7 +329,7 @@ def test_a_failure_mid_import_keeps_committed_batches_and_a_rerun_completes(
     monkeypatch.setattr(arxiv_snapshot, "_store_batch", fail_on_the_fourth)
     # Batches of a few lines, and a transaction spans batches until it holds 8 lines or more:
     # batches one and two commit together, three and four roll back together.
-    sizes = [t.num_rows for _, t, _ in arxiv_snapshot._batches(sample, 8000)]
+    sizes = [t.num_rows for t, _ in arxiv_snapshot._batches(sample, 8000)]
     assert sizes[0] < 8 <= sizes[0] + sizes[1] and sizes[2] < 8
     with pytest.raises(RuntimeError, match="disk full"):
         import_snapshot(wh, sample, batch_bytes=8000, commit_rows=8)
