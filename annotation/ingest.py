@@ -1,8 +1,10 @@
 """Ingest feedback files (JSON lines or Parquet) into the warehouse.
 
-Every record is validated (``annotation.schema.Feedback``). An invalid one goes to
-``feedback_rejects`` with its line number and the reason; one without consent is only counted
-(``feedback_ingests.no_consent``), never stored; e-mail addresses and phone numbers are
+Every record is validated (``annotation.schema.Feedback``), JSON lines and Parquet rows alike
+and equally strictly. An invalid one goes to ``feedback_rejects`` with its line number and the
+reason; one without consent is only counted (``feedback_ingests.no_consent``), never stored,
+and when it is invalid as well its reject row keeps only the line, the reason and the fact that
+consent was absent (never its id or any of its text); e-mail addresses and phone numbers are
 scrubbed from every free-text field. Ingesting is idempotent by feedback id, so rerunning a
 file, or a file that overlaps an earlier one, stores nothing twice. Positives land in the
 enhancement pool (state ``pool``), negatives in the annotation queue (state ``queued``).
@@ -16,6 +18,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from annotation.errors import FeedbackFileError
-from annotation.schema import Feedback
+from annotation.schema import Context, Feedback
 from annotation.scrub import scrub
 from warehouse.db import Warehouse
 
@@ -48,18 +51,45 @@ class IngestResult:
         return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
 
 
+# Whether a record's sender consented, as far as the line tells: only "given" ever lets any of
+# the record's content (its id, an excerpt of the line) be stored, in a reject row included.
+GIVEN, ABSENT, UNKNOWN = "given", "absent", "unknown"
+
+
 @dataclass(frozen=True)
 class _Reject:
     line_no: int
-    feedback_id: str | None
-    reason: str
-    raw: str
+    reason: str  # always the project's own words, never text taken from the record
+    consent: str
+    feedback_id: str | None = None
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One record of a file: its JSON text, or why it could not be read (``error``)."""
+
+    line_no: int
+    text: str = ""
+    error: str | None = None
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:/@+-]{1,128}$")
+_FIELD_NAMES = frozenset(Feedback.model_fields) | frozenset(Context.model_fields)
+
+
+def _loc_part(part: object) -> str:
+    """A location in a validation error, where a key the sender invented is shown escaped."""
+    if isinstance(part, int) or part in _FIELD_NAMES:
+        return str(part)
+    return ascii(str(part)[:40])
 
 
 def _reason(exc: ValidationError) -> str:
+    """The first problems of a record, from pydantic's own messages (never the input value)."""
     parts = []
     for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "record"
+        where = ".".join(_loc_part(p) for p in err["loc"]) or "record"
         parts.append(f"{where}: {err['msg']}")
     more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
     return "; ".join(parts) + more
@@ -69,21 +99,11 @@ def _raw_excerpt(raw: str) -> str:
     return scrub(raw[:2000])[0]
 
 
-def _records(path: Path) -> Iterator[tuple[int, Any, str]]:
-    """(line number, the parsed object or an error string, raw text) for each record."""
+def _records(path: Path) -> Iterator[_Line]:
+    """Each record of a JSON-lines or Parquet file, as JSON text (or the reason it has none)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            pf = pq.ParquetFile(path)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
-            raise FeedbackFileError(f"{path.name}: not a readable Parquet file ({exc})") from None
-        line = 0
-        for batch in pf.iter_batches(batch_size=BATCH):
-            for row in batch.to_pylist():
-                line += 1
-                yield line, _from_parquet(row), json.dumps(row, default=str)[:2000]
+        yield from _parquet_records(path)
         return
     if suffix not in _JSONL:
         raise FeedbackFileError(
@@ -92,25 +112,99 @@ def _records(path: Path) -> Iterator[tuple[int, Any, str]]:
     with path.open("rb") as fh:
         for line_no, raw_bytes in enumerate(fh, start=1):
             if len(raw_bytes) > MAX_LINE_BYTES:
-                yield line_no, f"line is {len(raw_bytes):,} bytes, over {MAX_LINE_BYTES:,}", ""
-                continue
-            raw = raw_bytes.decode("utf-8", errors="replace").strip()
-            if not raw:
+                yield _Line(
+                    line_no, error=f"line is {len(raw_bytes):,} bytes, over {MAX_LINE_BYTES:,}"
+                )
                 continue
             try:
-                yield line_no, json.loads(raw), raw
-            except json.JSONDecodeError as exc:
-                yield line_no, f"invalid JSON: {exc.msg} at column {exc.colno}", raw
+                raw = raw_bytes.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                yield _Line(line_no, error=f"invalid UTF-8 at byte {exc.start} of the line")
+                continue
+            if raw:
+                yield _Line(line_no, raw)
 
 
-def _from_parquet(row: dict[str, Any]) -> Any:
+def _parquet_records(path: Path) -> Iterator[_Line]:
+    """Parquet rows as JSON text, so that they pass the same strict validation as JSON lines:
+    timestamps become ISO strings, while a boolean stored as text or a date stored as a
+    number stay what they are and are refused."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
+        raise FeedbackFileError(
+            f"{path.name}: not a readable Parquet file ({type(exc).__name__})"
+        ) from None
+    line = 0
+    for batch in pf.iter_batches(batch_size=BATCH):
+        for row in batch.to_pylist():
+            line += 1
+            try:
+                yield _Line(line, json.dumps(_from_parquet(row), default=_json_value))
+            except (TypeError, ValueError) as exc:
+                yield _Line(line, error=f"cannot be read as a record: {exc}")
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"unsupported {type(value).__name__} value")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """True when a decoded JSON value holds a lone UTF-16 surrogate (``"\\ud800"``), which
+    no UTF-8 text, and so no catalog column, can hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def _check_line(line: _Line) -> Feedback | _Reject:
+    """A valid record, or the reject it becomes (with content only when consent was given)."""
+    if line.error is not None:
+        return _Reject(line.line_no, line.error, UNKNOWN)
+    try:
+        obj = json.loads(line.text)
+    except json.JSONDecodeError as exc:
+        return _Reject(line.line_no, f"invalid JSON: {exc.msg} at column {exc.colno}", UNKNOWN)
+    if not isinstance(obj, dict):
+        return _Reject(line.line_no, f"not a JSON object (a {_json_kind(obj)})", UNKNOWN)
+    consent = GIVEN if obj.get("user_consent") is True else ABSENT
+    if "\\u" in line.text and _has_lone_surrogate(obj):
+        return _Reject(line.line_no, "holds a lone UTF-16 surrogate escape (not text)", consent)
+    try:
+        return Feedback.model_validate_json(line.text)
+    except ValidationError as exc:
+        if consent != GIVEN:
+            return _Reject(line.line_no, _reason(exc), consent)
+        fid = obj.get("id")
+        fid = fid if isinstance(fid, str) and _SAFE_ID.match(fid) else None
+        return _Reject(line.line_no, _reason(exc), consent, fid, _raw_excerpt(line.text))
+
+
+def _json_kind(value: object) -> str:
+    kinds = {str: "string", list: "list", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
+def _from_parquet(row: dict[str, Any]) -> dict[str, Any]:
     """Parquet gives Python objects; metadata may be stored as a JSON string."""
     meta = row.get("metadata")
     if isinstance(meta, str):
         try:
             row["metadata"] = json.loads(meta)
         except json.JSONDecodeError:
-            return "metadata: not valid JSON"
+            raise ValueError("metadata holds text that is not valid JSON") from None
     if row.get("contexts") is None:
         row.pop("contexts", None)
     for key in [k for k, v in row.items() if v is None]:
@@ -143,27 +237,23 @@ def _scrubbed(fb: Feedback) -> tuple[Feedback, bool]:
 
 
 def ingest_file(wh: Warehouse, path: Path) -> IngestResult:
-    """Validate, filter, scrub and store the records of one file (idempotent by id)."""
-    source = path.name
+    """Validate, filter, scrub and store the records of one file (idempotent by id).
+
+    Rejects are keyed by the file's full path and line, so two files of the same name do not
+    overwrite each other's.
+    """
+    source = str(path.resolve())
     result = IngestResult(source_file=source)
     rejects: list[_Reject] = []
     batch: list[tuple[Feedback, bool]] = []
     seen: set[str] = set()
-    for line_no, obj, raw in _records(path):
+    for line in _records(path):
         result.records += 1
-        if isinstance(obj, str):
-            rejects.append(_Reject(line_no, None, obj, _raw_excerpt(raw)))
+        checked = _check_line(line)
+        if isinstance(checked, _Reject):
+            rejects.append(checked)
             continue
-        fid = obj.get("id") if isinstance(obj, dict) else None
-        try:
-            if path.suffix.lower() != ".parquet":
-                fb = Feedback.model_validate_json(raw)
-            else:
-                fb = Feedback.model_validate(obj, strict=False)
-        except ValidationError as exc:
-            fid_str = fid if isinstance(fid, str) and len(fid) <= 128 else None
-            rejects.append(_Reject(line_no, fid_str, _reason(exc), _raw_excerpt(raw)))
-            continue
+        fb = checked
         if not fb.user_consent:
             result.no_consent += 1
             continue
@@ -182,8 +272,8 @@ def ingest_file(wh: Warehouse, path: Path) -> IngestResult:
         if rejects:
             con.executemany(
                 "INSERT OR REPLACE INTO feedback_rejects (source_file, line_no, feedback_id, "
-                "reason, raw) VALUES (?, ?, ?, ?, ?)",
-                [(source, r.line_no, r.feedback_id, r.reason, r.raw) for r in rejects],
+                "reason, raw, consent) VALUES (?, ?, ?, ?, ?, ?)",
+                [(source, r.line_no, r.feedback_id, r.reason, r.raw, r.consent) for r in rejects],
             )
         con.execute(
             "INSERT INTO feedback_ingests (ingest_id, source_file, records, stored, duplicates, "

@@ -137,6 +137,18 @@ class Warehouse:
             con.close()
 
     @contextmanager
+    def read_own(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection of its own, never a cursor of a held writer: settings made on
+        it (such as a sandbox) cannot reach another connection of this process."""
+        if self.in_memory:
+            raise WarehouseError("an in-memory warehouse has no connection of its own to read with")
+        con = self._open(read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One short write transaction: committed when the block exits, rolled back on error."""
         if self.in_memory:

@@ -120,9 +120,23 @@ def warehouse_sql(
     query: Annotated[str, typer.Argument(help="One or more read-only statements.")],
     max_rows: Annotated[int, typer.Option(min=1, help="Show at most this many rows.")] = 100,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    allow_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--allow-path",
+            help="A file the query may read (read_csv, read_parquet, ...); repeatable. "
+            "Without it only the catalog can be read.",
+        ),
+    ] = None,
 ) -> None:
-    """Run read-only SQL against the catalog. Writes (INSERT, DELETE, COPY, ...) are refused."""
-    result = run_read_only(app_context(ctx).warehouse(), query, max_rows=max_rows)
+    """Run a read-only query against the catalog.
+
+    Only SELECT, WITH ... SELECT, DESCRIBE, SHOW and SUMMARIZE run; writes, EXPLAIN and
+    file access (COPY, read_csv, glob, ...) are refused.
+    """
+    result = run_read_only(
+        app_context(ctx).warehouse(), query, max_rows=max_rows, allowed_paths=allow_path or ()
+    )
     if as_csv:
         import csv
         import sys
