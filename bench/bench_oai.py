@@ -27,11 +27,11 @@ from typing import cast
 
 from lxml import etree
 
-from flows.crawl_arxiv import harvest
-from flows.sample import oai_pages, sample_papers
-from flows.sources.arxiv_oai import OAI, OAIHarvester, OAIPage, parse_list_records
+from core.records import papers_to_arrow
+from demo.sample import oai_pages, sample_papers
+from jobs.crawl_arxiv import harvest
+from sources.arxiv_oai import OAI, OAIHarvester, OAIPage, parse_list_records
 from warehouse import Warehouse, migrate
-from warehouse.records import papers_to_arrow
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from core.records import Paper, PaperVersion, papers_to_arrow
 from warehouse import Warehouse, migrate
 from warehouse.papers import upsert_papers
-from warehouse.records import Paper, PaperVersion, papers_to_arrow
 from warehouse.upsert import upsert_arrow
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000

@@ -1,141 +1,42 @@
-"""Flow ``crawl-openreview``: venues' submissions with reviews, meta-reviews and decisions.
-
-Each page of submissions (with their replies) is stored in one transaction. Reruns update in
-place: no paper or reply is stored twice. Papers are then linked to arXiv where the title and
-first author match, and PDFs go through the same validated, quarantined download as arXiv's.
-"""
+"""The Prefect flow ``crawl-openreview`` around the job in ``jobs.crawl_openreview``."""
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from pydantic import SecretStr
-
-from flows.lineage import recorded_run
-from flows.sources.http import PoliteClient, Politeness
-from flows.sources.openreview import OpenReviewClient, forum_from_note, rate_limit_wait
-from flows.sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs, only_due
-from warehouse.db import Warehouse
-from warehouse.papers import store_papers
-from warehouse.reviews import link_openreview_to_arxiv, upsert_reviews
-
-log = logging.getLogger(__name__)
-DEFAULT_VENUES = (
-    "ICLR.cc/2023/Conference",
-    "ICLR.cc/2024/Conference",
-    "ICLR.cc/2025/Conference",
-)
-Echo = Callable[[str], object]
+from jobs.crawl_openreview import DEFAULT_VENUES, crawl_openreview
+from settings import load_settings
+from warehouse import migrate
 
 
-@dataclass
-class OpenReviewCounts:
-    papers_new: int = 0
-    papers_updated: int = 0
-    papers_unchanged: int = 0
-    replies_new: int = 0
-    replies_updated: int = 0
-    replies_unchanged: int = 0
-    linked_to_arxiv: int = 0
-    pdfs_ok: int = 0
-    pdfs_quarantined: int = 0
-    pdfs_skipped: int = 0
-    by_venue_decision: Counter[tuple[str, str]] = field(default_factory=Counter)
-    forum_ids: list[str] = field(default_factory=list)
-
-    def as_counts(self) -> dict[str, int]:
-        return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
-
-
-@dataclass(frozen=True)
-class OpenReviewConfig:
-    api_url: str
-    api_v1_url: str
-    web_url: str
-    politeness: Politeness
-    username: str | None = None
-    password: SecretStr | None = None
-
-
-def crawl_venues(
-    wh: Warehouse,
-    config: OpenReviewConfig,
-    venues: Sequence[str],
-    *,
-    echo: Echo = log.info,
-) -> OpenReviewCounts:
-    counts = OpenReviewCounts()
-    with PoliteClient(config.politeness, wait_hint=rate_limit_wait) as http:
-        client = OpenReviewClient(
-            http,
-            api_url=config.api_url,
-            api_v1_url=config.api_v1_url,
-            username=config.username,
-            password=config.password,
-        )
-        for venue in venues:
-            stored = 0
-            for api, notes in client.venue_forums(venue):
-                forums = [forum_from_note(n, web_url=config.web_url, venue_id=venue) for n in notes]
-                papers = [f.paper for f in forums]
-                replies = [r for f in forums for r in f.replies]
-                with wh.write() as con:
-                    result = store_papers(con, papers)
-                    counts.papers_new += result.inserted
-                    counts.papers_updated += result.updated
-                    counts.papers_unchanged += result.unchanged
-                    replied = upsert_reviews(con, replies)
-                counts.replies_new += replied.inserted
-                counts.replies_updated += replied.updated
-                counts.replies_unchanged += replied.unchanged
-                for paper in papers:
-                    counts.by_venue_decision[(venue, paper.decision or "undecided")] += 1
-                    counts.forum_ids.append(paper.forum_id or "")
-                stored += len(papers)
-                echo(f"{venue} (API {api}): stored {stored} submissions, {len(replies)} replies")
-        with wh.write() as con:
-            counts.linked_to_arxiv = link_openreview_to_arxiv(con)
-    return counts
-
-
-def openreview_pdf_targets(
-    wh: Warehouse, web_url: str, forum_ids: Sequence[str]
-) -> list[PdfTarget]:
-    """OpenReview-hosted PDFs of these papers that are missing or due for a retry."""
-    if not forum_ids:
-        return []
-    with wh.read() as con:
-        rows = con.execute(
-            "SELECT paper_id, pdf_url FROM papers WHERE source = 'openreview' "
-            "AND forum_id IN (SELECT unnest(?)) AND starts_with(pdf_url, ?) ORDER BY paper_id",
-            [list(forum_ids), web_url.rstrip("/") + "/"],
-        ).fetchall()
-    return only_due(wh, [PdfTarget(pid, "", url) for pid, url in rows])
-
-
-def crawl_openreview(
-    wh: Warehouse,
-    config: OpenReviewConfig,
-    *,
-    home: Path,
-    venues: Sequence[str] = DEFAULT_VENUES,
-    pdfs: bool = False,
-    echo: Echo = log.info,
-) -> OpenReviewCounts:
-    """The whole job, recorded in ``runs``."""
-    with recorded_run(wh, "crawl-openreview", {"venues": list(venues), "pdfs": pdfs}) as run:
-        counts = crawl_venues(wh, config, venues, echo=echo)
-        run.update(counts.as_counts())
-        if pdfs:
-            targets = openreview_pdf_targets(wh, config.web_url, counts.forum_ids)
-            echo(f"fetching {len(targets)} OpenReview PDF(s)")
-            with PoliteClient(config.politeness, wait_hint=rate_limit_wait) as http:
-                pdf_counts: PdfCounts = fetch_pdfs(wh, http, home, targets)
-            counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
-            counts.pdfs_skipped = pdf_counts.skipped
-            run.update(counts.as_counts())
-    return counts
+@flow(name="crawl-openreview", description="Venues' submissions, reviews and decisions.")
+def crawl_openreview_flow(
+    venues: list[str] = list(DEFAULT_VENUES),  # noqa: B006 - Prefect parameters
+    pdfs: bool = True,
+    home: str | None = None,
+) -> dict[str, int]:
+    settings = load_settings(home=home)
+    wh = settings.warehouse()
+    migrate(wh)
+    logger = get_run_logger()
+    counts = crawl_openreview(
+        wh, settings.openreview_config(), home=settings.home, venues=venues, pdfs=pdfs,
+        echo=logger.info,
+    )  # fmt: skip
+    if pdfs and (store := settings.pdf_store_client()) is not None:
+        logger.info("%d PDFs mirrored to %s", store.mirror(wh, settings.home), store.uri)
+    create_table_artifact(
+        key="crawl-openreview",
+        table=[
+            {"venue": venue, "decision": decision, "papers": n}
+            for (venue, decision), n in sorted(counts.by_venue_decision.items())
+        ],
+        description="papers per venue and decision",
+    )
+    summary = ["# crawl-openreview", ""]
+    summary += [f"- {k.replace('_', ' ')}: {v}" for k, v in counts.as_counts().items()]
+    if counts.pdfs_quarantined:
+        summary += ["", "Next: quarantined PDFs are retried on later runs; see `scicurate status`."]
+    create_markdown_artifact(key="crawl-openreview-summary", markdown="\n".join(summary))
+    return counts.as_counts()

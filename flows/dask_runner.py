@@ -90,7 +90,7 @@ def parse_on_dask_flow(
     from prefect.futures import as_completed
     from prefect.utilities.annotations import unmapped
 
-    from flows.parse_pdfs import ParseCounts, store_result
+    from jobs.parse_pdfs import ParseCounts, store_result
     from parsers.run import parser_version
     from warehouse.db import Warehouse
     from warehouse.documents import pending_pdfs

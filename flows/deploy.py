@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from flows.settings import Settings
+from settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flows.sample import SamplePaper, oai_pages, sample_pdf
+from demo.sample import SamplePaper, oai_pages, sample_pdf
 from tests.replay import ReplayServer, Response
 from warehouse import Warehouse
 
@@ -57,8 +57,8 @@ def serve_sample_pdfs(server: ReplayServer, papers: list[SamplePaper]) -> dict[s
 
 def crawl_sample(wh: Warehouse, home: Path, papers: list[SamplePaper]) -> None:
     """Crawl ``papers`` (metadata and PDFs) into ``wh``/``home`` from a local replay server."""
-    from flows.crawl_arxiv import crawl_arxiv
-    from flows.sources.http import Politeness
+    from core.http import Politeness
+    from jobs.crawl_arxiv import crawl_arxiv
 
     with ReplayServer() as srv:
         serve_sample_oai(srv, papers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from annotation.server import LabelStudioServer
-from flows.sources.http import Politeness
+from core.http import Politeness
 
 FAST = Politeness(min_interval=0.0, timeout=60.0, max_retry_wait=2.0, max_attempts=3,
                   backoff_first=0.2)  # fmt: skip

@@ -18,9 +18,9 @@ import requests
 
 from annotation.sample import sample_feedback, write_jsonl
 from annotation.server import LabelStudioServer, free_port
+from demo.sample import sample_papers
+from demo.server import SampleServer
 from flows.deploy import load_specs
-from flows.sample import sample_papers
-from flows.sample_server import SampleServer
 from tests.openreview_replay import PASSWORD, USER, V2_VENUE, serve_openreview
 from tests.replay import ReplayServer
 
@@ -96,7 +96,7 @@ def test_deploy_run_every_flow_and_serve(
 ) -> None:
     env = _base_env(prefect_server)
     deploy = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "--home", str(tmp_path / "home"), "deploy",
+        [sys.executable, "-m", "cli", "--home", str(tmp_path / "home"), "deploy",
          "--gpus", "2"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -186,7 +186,7 @@ def test_deploy_run_every_flow_and_serve(
     # `scicurate serve`: every active deployment served from one process; SIGTERM stops it.
     serve_log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "--home", str(home), "serve"],
+        [sys.executable, "-m", "cli", "--home", str(home), "serve"],
         cwd=REPO, env=env, stdout=serve_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

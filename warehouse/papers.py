@@ -7,8 +7,8 @@ from itertools import islice
 
 import duckdb
 
+from core.records import Paper, paper_from_row, papers_to_arrow
 from warehouse.db import Warehouse, fetch_int
-from warehouse.records import Paper, paper_from_row, papers_to_arrow
 from warehouse.upsert import UpsertResult, upsert_arrow
 
 DEFAULT_BATCH = 5000

@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from core.records import Review, reviews_to_arrow
 from warehouse.db import Warehouse, fetch_int
-from warehouse.records import Review, reviews_to_arrow
 from warehouse.upsert import UpsertResult, upsert_arrow
 
 ASPECTS = ("significance", "reasons_accept", "reasons_reject", "suggestions")

@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from core.records import RunRecord
 from warehouse.db import Warehouse, fetch_one
-from warehouse.records import RunRecord
 
 
 def _now() -> datetime:

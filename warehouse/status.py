@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.records import RunRecord
 from warehouse.db import Warehouse, fetch_int
-from warehouse.records import RunRecord
 from warehouse.runs import last_runs
 
 

@@ -9,8 +9,8 @@ import pytest
 from annotation.client import LabelStudioClient
 from annotation.sample import sample_feedback, write_jsonl
 from annotation.server import LabelStudioServer
-from flows.cli.app import command
-from flows.cli.errors import run_cli
+from cli.app import command
+from cli.errors import run_cli
 from tests.labelstudio_helpers import FAST, ls_env
 from tests.prefect_helpers import artifact_rows
 from warehouse import Warehouse
@@ -25,7 +25,7 @@ def test_route_then_sync_flows_publish_artifacts(
     prefect_harness: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.feedback_flows import route_feedback_flow, sync_annotations_flow
+    from flows.feedback import route_feedback_flow, sync_annotations_flow
 
     home = tmp_path / "home"
     for key, value in ls_env(label_studio, home, project_title).items():

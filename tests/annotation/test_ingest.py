@@ -14,8 +14,8 @@ from annotation.ingest import ingest_file
 from annotation.sample import sample_feedback, write_jsonl
 from annotation.schema import json_schema
 from annotation.scrub import scrub
-from flows.cli.app import command
-from flows.cli.errors import run_cli
+from cli.app import command
+from cli.errors import run_cli
 from warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from annotation.sample import sample_feedback, write_jsonl
 from annotation.server import LabelStudioServer
 from annotation.stats import collect_stats
 from annotation.sync import sync_annotations
-from flows.feedback import route_feedback
+from jobs.feedback import route_feedback
 from tests.labelstudio_helpers import FAST
 from warehouse import Warehouse, migrate
 from warehouse.datasets import load

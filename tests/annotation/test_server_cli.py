@@ -16,8 +16,8 @@ import requests
 from annotation.errors import LabelStudioUnavailableError
 from annotation.schema import json_schema
 from annotation.server import find_executable
-from flows.cli.app import command
-from flows.cli.errors import run_cli
+from cli.app import command
+from cli.errors import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_annotate_server_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     log = tmp_path / "server.out"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "--home", str(tmp_path / "home"), "annotate",
+            [sys.executable, "-m", "cli", "--home", str(tmp_path / "home"), "annotate",
              "server"],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from flows.crawl_arxiv import HarvestScope, crawl_arxiv, scopes_for
-from flows.sample import SamplePaper, sample_papers
-from flows.sources.errors import InvalidParameterError, MalformedResponseError
-from flows.sources.http import Politeness
+from core.http import Politeness
+from demo.sample import SamplePaper, sample_papers
+from jobs.crawl_arxiv import HarvestScope, crawl_arxiv, scopes_for
+from sources.errors import InvalidParameterError, MalformedResponseError
 from tests.arxiv_replay import XML, serve_sample_oai, serve_sample_pdfs
 from tests.replay import Fault, ReplayServer, Response
 from warehouse import Warehouse
@@ -208,7 +208,7 @@ def test_pdfs_for_the_harvested_papers(wh: Warehouse, server: ReplayServer, tmp_
 def test_prefect_flow_records_run_and_artifact(
     server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.crawl_arxiv_flow import crawl_arxiv_flow
+    from flows.crawl_arxiv import crawl_arxiv_flow
     from tests.prefect_helpers import artifact_rows
 
     monkeypatch.setenv("SCICURATE_ARXIV_OAI_URL", f"{server.url}/oai")
@@ -237,8 +237,8 @@ def test_prefect_flow_records_run_and_artifact(
 def test_retry_condition_is_transient_only() -> None:
     from prefect.states import Failed
 
-    from flows.crawl_arxiv_flow import retry_transient_only
-    from flows.sources.errors import OAIError, TransientHTTPError
+    from flows.crawl_arxiv import retry_transient_only
+    from sources.errors import OAIError, TransientHTTPError
 
     assert retry_transient_only(None, None, Failed(data=TransientHTTPError("503")))
     assert not retry_transient_only(None, None, Failed(data=OAIError("badArgument", "x")))
@@ -246,7 +246,7 @@ def test_retry_condition_is_transient_only() -> None:
 
 
 def test_id_lookup_with_requested_pdf_versions(wh: Warehouse, tmp_path: Path, shared: Path) -> None:
-    from flows.crawl_arxiv import crawl_arxiv_ids
+    from jobs.crawl_arxiv import crawl_arxiv_ids
     from tests.arxiv_replay import cached_pdf, serve_api_recordings
 
     pdf = cached_pdf(PAPERS[0])
@@ -278,14 +278,14 @@ class _SlowPages:
     base_url = "memory://oai"
 
     def __init__(self, wh: Warehouse) -> None:
-        from flows.sample import oai_pages
+        from demo.sample import oai_pages
 
         self.pages = dict(oai_pages(PAPERS, page_size=20))
         self.wh = wh
         self.others_could_write: list[bool] = []
 
     def list_records(self, *, resumption_token: str | None = None, **_: object) -> Any:
-        from flows.sources.arxiv_oai import parse_list_records
+        from sources.arxiv_oai import parse_list_records
         from tests.warehouse.test_held_writer import _other_process_can_write
 
         if resumption_token is not None:
@@ -297,7 +297,7 @@ class _SlowPages:
 def test_warehouse_is_not_held_while_waiting_for_slow_pages(
     wh: Warehouse, monkeypatch: pytest.MonkeyPatch, quick_page_s: float
 ) -> None:
-    from flows import crawl_arxiv as job
+    from jobs import crawl_arxiv as job
 
     monkeypatch.setattr(job, "QUICK_PAGE_S", quick_page_s)
     pages = _SlowPages(wh)

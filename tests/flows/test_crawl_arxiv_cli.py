@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.app import command
-from flows.cli.errors import run_cli
-from flows.sample import sample_papers
+from cli.app import command
+from cli.errors import run_cli
+from demo.sample import sample_papers
 from tests.arxiv_replay import serve_sample_oai, serve_sample_pdfs
 from tests.flows.test_crawl_arxiv import snapshot
 from tests.replay import Fault, ReplayServer

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from flows.crawl_openreview import OpenReviewConfig, crawl_openreview
-from flows.sample import sample_papers
-from flows.sources.http import Politeness
+from core.http import Politeness
+from core.records import Paper
+from demo.sample import sample_papers
+from jobs.crawl_openreview import OpenReviewConfig, crawl_openreview
 from tests.arxiv_replay import cached_pdf
 from tests.openreview_replay import PASSWORD, USER, V1_VENUE, V2_VENUE, serve_openreview
 from tests.replay import Fault, ReplayServer, Response
 from warehouse import Warehouse
 from warehouse.papers import upsert_papers
-from warehouse.records import Paper
 from warehouse.runs import last_runs
 
 PDF = cached_pdf(sample_papers(1)[0])
@@ -202,8 +202,8 @@ def test_cli_crawl_then_structure(
     server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    from flows.cli.app import command
-    from flows.cli.errors import run_cli
+    from cli.app import command
+    from cli.errors import run_cli
 
     _env(server, monkeypatch)
     home = ["--home", str(tmp_path)]
@@ -229,7 +229,7 @@ def test_cli_crawl_then_structure(
 def test_prefect_flow_artifact_per_venue_and_decision(
     server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.crawl_openreview_flow import crawl_openreview_flow
+    from flows.crawl_openreview import crawl_openreview_flow
     from tests.prefect_helpers import artifact_rows
 
     _env(server, monkeypatch)

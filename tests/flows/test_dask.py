@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.export_datasets import build_dataset
-from flows.sample import sample_papers
+from demo.sample import sample_papers
+from jobs.export_datasets import build_dataset
 from tests.arxiv_replay import crawl_sample
 from warehouse import Warehouse
 
@@ -25,8 +25,8 @@ def home(wh: Warehouse, tmp_path: Path) -> Path:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_parse_and_dedup_on_a_dask_local_cluster(home: Path, wh: Warehouse) -> None:
-    from flows.export_datasets_flow import export_datasets_flow
-    from flows.parse_pdfs_flow import parse_pdfs_flow
+    from flows.export_datasets import export_datasets_flow
+    from flows.parse_pdfs import parse_pdfs_flow
 
     summary = parse_pdfs_flow(executor="dask", workers=2, home=str(home))
     assert summary["documents"] == 10 and summary["ok"] == 10

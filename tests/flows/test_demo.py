@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.demo import DEMO_PAPERS, run_demo
-from flows.sample import sample_papers
-from flows.settings import load_settings
+from demo.run import DEMO_PAPERS, run_demo
+from demo.sample import sample_papers
+from settings import load_settings
 
 KEPT = [p for p in sample_papers(DEMO_PAPERS) if {"cs.AI", "cs.CV", "cs.LG"} & set(p.categories)]
 

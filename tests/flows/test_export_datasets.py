@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.app import command
-from flows.cli.errors import run_cli
-from flows.crawl_arxiv import crawl_arxiv
-from flows.sample import sample_papers
-from flows.sources.http import Politeness
+from cli.app import command
+from cli.errors import run_cli
+from core.http import Politeness
+from demo.sample import sample_papers
+from jobs.crawl_arxiv import crawl_arxiv
 from tests.arxiv_replay import serve_sample_oai
 from tests.prefect_helpers import artifact_rows
 from tests.replay import ReplayServer
@@ -85,7 +85,7 @@ def test_errors_are_one_line(home: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_export_flow_publishes_versions_artifact(home: Path) -> None:
-    from flows.export_datasets_flow import export_datasets_flow
+    from flows.export_datasets import export_datasets_flow
 
     state = export_datasets_flow(home=str(home), return_state=True)
     assert state.is_completed(), state.message

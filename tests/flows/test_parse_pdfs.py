@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli.app import command
-from flows.cli.errors import run_cli
-from flows.parse_pdfs import parse_pdfs
-from flows.sample import sample_papers
+from cli.app import command
+from cli.errors import run_cli
+from demo.sample import sample_papers
+from jobs.parse_pdfs import parse_pdfs
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import ParseSpec
 from tests.arxiv_replay import crawl_sample
@@ -100,7 +100,7 @@ def _bind() -> str:
 def test_parse_flow_records_run_and_artifact(home: Path, prefect_harness: None) -> None:
     from prefect import get_client  # noqa: F401 - the harness is up
 
-    from flows.parse_pdfs_flow import parse_pdfs_flow
+    from flows.parse_pdfs import parse_pdfs_flow
 
     wh = Warehouse(home / "warehouse.duckdb")
     _corrupt_one(wh, home)

@@ -12,11 +12,11 @@ import pytest
 from annotation.ingest import ingest_file
 from annotation.sample import sample_feedback, write_jsonl
 from annotation.sync import recompute_consensus
-from flows.cli.app import command
-from flows.cli.errors import run_cli
-from flows.export_datasets import build_dataset
-from flows.parse_pdfs import parse_pdfs
-from flows.sample import sample_papers
+from cli.app import command
+from cli.errors import run_cli
+from demo.sample import sample_papers
+from jobs.export_datasets import build_dataset
+from jobs.parse_pdfs import parse_pdfs
 from parsers.run import ParseSpec
 from tests.arxiv_replay import crawl_sample
 from warehouse import Warehouse
@@ -104,7 +104,7 @@ def test_report_renders_in_headless_chromium(home: Path, tmp_path: Path) -> None
 
 
 def test_report_on_an_empty_warehouse_says_no_data(wh: Warehouse, tmp_path: Path) -> None:
-    from flows.report import write_report
+    from report.html import write_report
 
     html = write_report(wh, tmp_path / "r").read_text()
     assert html.count("no data yet") == 7

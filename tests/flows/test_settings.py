@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import SettingsError, load_settings
+from settings import SettingsError, load_settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from flows.cli.app import command
-from flows.cli.errors import run_cli
+from cli.app import command
+from cli.errors import run_cli
 
 
 @dataclass(frozen=True)

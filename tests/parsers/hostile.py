@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pymupdf
 
-from flows.sample import sample_papers, sample_pdf
+from demo.sample import sample_papers, sample_pdf
 
 
 def good_pdf() -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 
+from core.records import Paper, PaperVersion
 from warehouse import Warehouse
 from warehouse.papers import count_papers, get_paper, upsert_papers
-from warehouse.records import Paper, PaperVersion
 from warehouse.upsert import UpsertResult
 
 FULL = Paper(

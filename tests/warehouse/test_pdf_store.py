@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from flows.parse_pdfs import parse_pdfs
-from flows.sample import sample_papers
+from demo.sample import sample_papers
+from jobs.parse_pdfs import parse_pdfs
 from parsers.run import ParseSpec
 from tests.arxiv_replay import crawl_sample
 from tests.warehouse.datasets.test_remote import s3  # noqa: F401 - the moto S3 fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.crawl_openreview import crawl_openreview
-from flows.review_structure.fields import FieldsStructurer
-from flows.structure_reviews import structure_reviews
+from jobs.crawl_openreview import crawl_openreview
+from jobs.structure_reviews import structure_reviews
+from reviews.fields import FieldsStructurer
 from tests.flows.test_crawl_openreview import config
 from tests.openreview_replay import V2_VENUE, serve_openreview
 from tests.replay import ReplayServer

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from core.records import Paper
 from warehouse import Warehouse
 from warehouse.builders.base import BuildError, merge_params
 from warehouse.builders.sft_title import INSTRUCTION, SftTitleBuilder
 from warehouse.builders.splits import sample_id, split_of
 from warehouse.papers import upsert_papers
-from warehouse.records import Paper
 
 ABSTRACT = "We study a problem and propose a method that works well on benchmarks. " * 5
 

@@ -1,0 +1,199 @@
+"""``scicurate crawl …`` and ``scicurate import …``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cli.context import app_context
+from cli.render import console
+from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
+
+crawl_app = typer.Typer(
+    help="Harvest papers (and PDFs) from arXiv and OpenReview.",
+    epilog="Example: scicurate crawl arxiv --category cs.AI --from 2026-11-01 --max 50 --pdfs",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(
+    help="Import bulk metadata files.",
+    epilog="Example: scicurate import arxiv-snapshot arxiv-metadata-oai-snapshot.json",
+    no_args_is_help=True,
+)
+
+
+def _counts_table(counts: CrawlCounts) -> Table:
+    table = Table(title="crawl-arxiv", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.as_counts().items():
+        table.add_row(key.replace("_", " "), f"{value:,}")
+    return table
+
+
+@crawl_app.command(
+    "arxiv",
+    epilog=(
+        "Examples: scicurate crawl arxiv --category cs.AI --from 2026-11-01 --max 50 --pdfs  ·  "
+        "scicurate crawl arxiv --id 2104.12255v1 --id hep-th/9901001"
+    ),
+)
+def crawl_arxiv_cmd(
+    ctx: typer.Context,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category",
+            "-c",
+            help="An archive (cs: the whole OAI set) or a category (cs.AI). Repeatable.",
+            show_default="cs.AI, cs.CV, cs.LG",
+        ),
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="YYYY-MM-DD; default: the stored watermark.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="YYYY-MM-DD, inclusive.")] = None,
+    max_records: Annotated[
+        int | None, typer.Option("--max", min=1, help="Stop after storing N records.")
+    ] = None,
+    pdfs: Annotated[bool, typer.Option("--pdfs/--no-pdfs", help="Also fetch PDFs.")] = False,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="Look up these ids through the arXiv API. Repeatable."),
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", help="An arXiv API query, e.g. 'ti:diffusion'.")
+    ] = None,
+) -> None:
+    """Harvest arXiv: categories and dates over OAI-PMH, ids and queries through the API."""
+    app = app_context(ctx)
+    settings = app.settings
+    wh = app.warehouse()
+    if ids or query:
+        if category or from_date or until:
+            raise typer.BadParameter(
+                "--id/--query cannot be combined with --category/--from/--until"
+            )
+        counts = crawl_arxiv_ids(
+            wh,
+            home=settings.home,
+            api_url=str(settings.arxiv_api_url),
+            pdf_url=str(settings.arxiv_pdf_url),
+            politeness=settings.arxiv_politeness(),
+            ids=ids or [],
+            query=query,
+            max_records=max_records or 100,
+            pdfs=pdfs,
+            echo=console.print,
+        )
+    else:
+        counts = crawl_arxiv(
+            wh,
+            home=settings.home,
+            oai_url=str(settings.arxiv_oai_url),
+            pdf_url=str(settings.arxiv_pdf_url),
+            politeness=settings.arxiv_politeness(),
+            categories=category or list(DEFAULT_CATEGORIES),
+            from_date=from_date,
+            until=until,
+            max_records=max_records,
+            pdfs=pdfs,
+            echo=console.print,
+        )
+    console.print(_counts_table(counts))
+    if pdfs and (store := settings.pdf_store_client()) is not None:
+        console.print(f"{store.mirror(wh, settings.home)} PDFs mirrored to {store.uri}")
+
+
+@import_app.command(
+    "arxiv-snapshot",
+    epilog="Example: scicurate import arxiv-snapshot ~/data/arxiv-metadata-oai-snapshot.json",
+)
+def import_snapshot_cmd(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="The JSON-lines file."),
+    ],
+) -> None:
+    """Stream the Kaggle arXiv metadata snapshot into the catalog (rerunnable, in place)."""
+    from jobs.lineage import recorded_run
+    from sources.arxiv_snapshot import import_snapshot
+
+    wh = app_context(ctx).warehouse()
+    size = path.stat().st_size
+    with (
+        recorded_run(wh, "import-arxiv-snapshot", {"path": path.name}) as run_counts,
+        Progress(
+            TextColumn("[bold]importing"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[lines]:,} lines"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as bar,
+    ):
+        task = bar.add_task("import", total=size, lines=0)
+        seen = 0
+
+        def progress(offset: int, lines: int) -> None:
+            nonlocal seen
+            seen += lines
+            bar.update(task, completed=offset, lines=seen)
+
+        result = import_snapshot(wh, path, progress=progress)
+        run_counts.update(
+            {
+                "lines": result.lines,
+                "new": result.papers.inserted,
+                "updated": result.papers.updated,
+                "unchanged": result.papers.unchanged,
+                "rejected": result.rejected,
+            }
+        )
+    console.print(
+        f"{result.lines:,} lines: {result.papers.inserted:,} new, {result.papers.updated:,} "
+        f"updated, {result.papers.unchanged:,} unchanged, {result.rejected:,} rejected"
+        + (" (see `scicurate status`)" if result.rejected else "")
+    )
+
+
+@crawl_app.command(
+    "openreview",
+    epilog="Example: scicurate crawl openreview --venue ICLR.cc/2025/Conference --pdfs",
+)
+def crawl_openreview_cmd(
+    ctx: typer.Context,
+    venue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--venue", "-v", help="A venue id. Repeatable.", show_default="ICLR 2023-2025"
+        ),
+    ] = None,
+    pdfs: Annotated[bool, typer.Option("--pdfs/--no-pdfs", help="Also fetch PDFs.")] = False,
+) -> None:
+    """Harvest a venue's submissions with their reviews, meta-reviews and decisions."""
+    from jobs.crawl_openreview import DEFAULT_VENUES, crawl_openreview
+
+    app = app_context(ctx)
+    counts = crawl_openreview(
+        app.warehouse(),
+        app.settings.openreview_config(),
+        home=app.settings.home,
+        venues=venue or list(DEFAULT_VENUES),
+        pdfs=pdfs,
+        echo=console.print,
+    )
+    table = Table(title="crawl-openreview", title_justify="left")
+    for col in ("venue", "decision", "papers"):
+        table.add_column(col, justify="right" if col == "papers" else "left")
+    for (name, decision), n in sorted(counts.by_venue_decision.items()):
+        table.add_row(name, decision, f"{n:,}")
+    console.print(table)
+    console.print(
+        ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items() if v)
+    )

@@ -1,0 +1,145 @@
+"""``scicurate parse`` (the crawled PDFs into the warehouse) and ``scicurate parse file``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cli.context import app_context
+from cli.render import console
+
+parse_app = typer.Typer(
+    help="Parse PDFs into structured documents (PyMuPDF on CPU, Nougat on GPU).",
+    epilog="Examples: scicurate parse --limit 20  ·  scicurate parse file paper.pdf --format md",
+    invoke_without_command=True,
+)
+
+ParserOpt = Annotated[
+    str,
+    typer.Option(
+        "--parser",
+        "-p",
+        help="pymupdf (CPU), nougat (GPU, LaTeX-accurate) or auto (Nougat for math-dense or "
+        "text-less pages when a GPU and weights are present).",
+    ),
+]
+
+
+def _check_parser(name: str) -> str:
+    from parsers.run import PARSER_NAMES
+
+    if name not in PARSER_NAMES:
+        raise typer.BadParameter(f"{name!r}: choose one of {', '.join(PARSER_NAMES)}")
+    return name
+
+
+@parse_app.callback()
+def parse_cmd(
+    ctx: typer.Context,
+    parser: ParserOpt = "pymupdf",
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="At most N PDFs.")
+    ] = None,
+    paper: Annotated[
+        list[str] | None, typer.Option("--paper", help="Only this paper id. Repeatable.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Parallel parsers.")
+    ] = None,
+) -> None:
+    """Parse verified PDFs that the current parser version has not parsed yet.
+
+    Each PDF is parsed in a child process with time, memory and page limits; failures are
+    stored with their reason and the run goes on. Rerunning parses nothing twice.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from jobs.lineage import recorded_run
+    from jobs.parse_pdfs import parse_pdfs
+
+    app = app_context(ctx)
+    spec = app.settings.parse_spec(_check_parser(parser))
+    wh = app.warehouse()
+    params = {"parser": parser, "limit": limit, "paper_ids": paper, "workers": workers}
+    with (
+        recorded_run(wh, "parse-pdfs", params) as run,
+        Progress(
+            TextColumn("[bold]parsing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar,
+    ):
+        task = bar.add_task("parse", total=None)
+        counts = parse_pdfs(
+            wh,
+            app.settings.home,
+            spec,
+            limit=limit,
+            paper_ids=paper,
+            workers=workers,
+            run_id=run.run_id,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            storage_options=app.settings.storage_options(app.settings.pdf_store or ""),
+        )
+        run.update({k: v for k, v in counts.as_dict().items() if type(v) is int})
+    if not counts.documents:
+        console.print("Nothing to parse: every verified PDF is parsed by this parser version.")
+        return
+    table = Table(
+        title=f"parse-pdfs ({counts.parser} {counts.parser_version})", title_justify="left"
+    )
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("documents", "ok", "low_quality", "needs_ocr", "failed", "pages", "fallback_pages"):
+        table.add_row(key.replace("_", " "), f"{getattr(counts, key):,}")
+    table.add_row("pages/s", f"{counts.pages_per_s:.1f}")
+    for reason, n in counts.failures.most_common():
+        table.add_row(f"failed: {reason}", f"{n:,}")
+    console.print(table)
+
+
+@parse_app.command(
+    "file",
+    epilog=(
+        "Examples: scicurate parse file paper.pdf  ·  "
+        "scicurate parse file paper.pdf --format json > paper.json"
+    ),
+)
+def parse_file_cmd(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A PDF file.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md or json.")] = "md",
+    parser: ParserOpt = "pymupdf",
+    figures: Annotated[
+        Path | None, typer.Option("--figures", help="Crop figures to PNG files in this folder.")
+    ] = None,
+) -> None:
+    """Parse one PDF (isolated, with the configured limits) and print Markdown or JSON."""
+    from dataclasses import replace
+
+    from parsers.base import ParseError
+    from parsers.isolate import IsolatedWorker
+    from parsers.run import parse_isolated
+
+    if fmt not in ("md", "json"):
+        raise typer.BadParameter("--format must be md or json")
+    spec = app_context(ctx).settings.parse_spec(_check_parser(parser))
+    if figures is not None:
+        spec = replace(spec, pymupdf=replace(spec.pymupdf, figures_dir=figures.resolve()))
+    with IsolatedWorker(spec.limits()) as worker:
+        doc = parse_isolated(path.resolve(), spec, worker)
+    if doc.status == "failed":
+        raise ParseError(f"{path.name}: {doc.reason}")
+    out = doc.to_json(indent=2) if fmt == "json" else doc.to_markdown()
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    if doc.status != "ok":
+        print(f"note: status {doc.status}: {doc.reason}", file=sys.stderr)

@@ -1,0 +1,2 @@
+"""The offline demo: the bundled arXiv-style sample, its local server, and the whole loop run
+over them."""

@@ -1,0 +1,116 @@
+"""Building and publishing training sets: the ``export-datasets`` job and flow."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jobs.lineage import recorded_run
+from warehouse.builders import BUILDERS
+from warehouse.builders.base import (
+    BuildError,
+    Mapper,
+    NothingToBuildError,
+    local_map,
+    merge_params,
+)
+from warehouse.datasets import BuilderInfo, PublishResult, publish
+from warehouse.datasets.catalog import version_dirs
+from warehouse.datasets.diff import VersionDiff, diff_versions
+from warehouse.db import Warehouse
+from warehouse.migrate import current_version
+
+log = logging.getLogger(__name__)
+DEFAULT_DATASETS = tuple(BUILDERS)
+Echo = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Exported:
+    result: PublishResult
+    diff: VersionDiff | None  # against the previous version, when a new one was published
+
+
+def warehouse_snapshot(wh: Warehouse) -> dict[str, Any]:
+    """What the warehouse looked like when a dataset was built from it."""
+    with wh.read() as con:
+        papers, changed = con.execute(
+            "SELECT count(*), max(last_changed)::VARCHAR FROM papers"
+        ).fetchall()[0]
+        reviews, documents, feedback, annotations = con.execute(
+            "SELECT (SELECT count(*) FROM reviews), (SELECT count(*) FROM documents), "
+            "(SELECT count(*) FROM feedback), (SELECT count(*) FROM annotations)"
+        ).fetchall()[0]
+    return {
+        "schema_version": current_version(wh),
+        "papers": papers,
+        "papers_last_changed": changed,
+        "reviews": reviews,
+        "documents": documents,
+        "feedback": feedback,
+        "annotations": annotations,
+    }
+
+
+def build_dataset(
+    wh: Warehouse,
+    root: Path,
+    name: str,
+    params: dict[str, str] | None = None,
+    *,
+    run_id: str | None = None,
+    mapper: Mapper = local_map,
+) -> Exported:
+    """Build ``name`` with its builder and publish it (a no-op when nothing changed).
+    ``mapper`` runs the builder's parallel steps (near-dedup sketches) where it likes."""
+    builder = BUILDERS.get(name)
+    if builder is None:
+        raise BuildError(f"no builder for {name!r}; known: {', '.join(sorted(BUILDERS))}")
+    merged = merge_params(builder.defaults, params or {})
+    output = builder.build(wh, merged, mapper)
+    before = version_dirs(root, name)
+    result = publish(
+        wh, root, name, output.splits, output.card,
+        BuilderInfo(builder.name, builder.version, merged),
+        run_id=run_id, snapshot=warehouse_snapshot(wh),
+    )  # fmt: skip
+    diff = None
+    if result.created and before:
+        diff = diff_versions(before[-1][1], result.path)
+    return Exported(result, diff)
+
+
+def export_datasets(
+    wh: Warehouse,
+    root: Path,
+    names: Sequence[str] = DEFAULT_DATASETS,
+    *,
+    params: dict[str, dict[str, str]] | None = None,
+    echo: Echo = log.info,
+    mapper: Mapper = local_map,
+) -> list[Exported]:
+    """Build and publish each dataset, recorded in ``runs``."""
+    exported = []
+    with recorded_run(wh, "export-datasets", {"datasets": list(names)}) as run:
+        for name in names:
+            try:
+                item = build_dataset(
+                    wh, root, name, (params or {}).get(name), run_id=run.run_id, mapper=mapper
+                )
+            except NothingToBuildError as exc:
+                if len(names) == 1:
+                    raise  # asked for this one dataset: say why it cannot be built
+                echo(f"{name}: skipped, {exc}")
+                run[f"{name}_skipped"] = 1
+                continue
+            r = item.result
+            state = "published" if r.created else "unchanged, kept"
+            sizes = ", ".join(f"{s} {n:,}" for s, n in r.rows.items())
+            echo(f"{name} v{r.version}: {state} ({sizes})")
+            run[f"{name}_version"] = r.version
+            run[f"{name}_rows"] = sum(r.rows.values())
+            exported.append(item)
+    return exported

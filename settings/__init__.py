@@ -1,0 +1,242 @@
+"""Settings, read once at the edge (the CLI or a flow) and passed down as parameters.
+
+Sources, highest priority first: explicit overrides (CLI options), environment variables, an
+optional ``scicurate.toml`` (in the working directory, or named by ``SCICURATE_CONFIG``), then
+defaults. Secrets are ``SecretStr``: they print as ``**********`` everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from annotation.client import LabelStudioClient
+from annotation.errors import NotConfiguredError
+from annotation.server import load_credentials
+from core.http import Politeness
+from parsers.nougat import NougatOptions
+from parsers.pymupdf import PyMuPDFOptions
+from parsers.run import PARSER_NAMES, ParseSpec
+from warehouse import Warehouse
+from warehouse.pdf_store import PdfStore
+
+if TYPE_CHECKING:
+    from jobs.crawl_openreview import OpenReviewConfig
+
+CONFIG_ENV = "SCICURATE_CONFIG"
+DEFAULT_CONFIG = Path("scicurate.toml")
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; the message names each bad field and its source."""
+
+
+def _env(name: str, *aliases: str) -> Any:
+    return AliasChoices(name, *aliases)
+
+
+class Settings(BaseSettings):
+    """Every knob scicurate reads. Field names double as keys in ``scicurate.toml``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCICURATE_",
+        extra="forbid",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+    )
+
+    home: Path = Field(default=Path(".scicurate"), description="warehouse, PDFs, datasets")
+
+    arxiv_api_url: HttpUrl = HttpUrl("https://export.arxiv.org/api/query")
+    arxiv_oai_url: HttpUrl = HttpUrl("https://oaipmh.arxiv.org/oai")
+    arxiv_pdf_url: HttpUrl = HttpUrl("https://arxiv.org/pdf/")
+    arxiv_min_interval_s: float = Field(default=3.0, ge=0, description="gap between requests")
+
+    openreview_api_url: HttpUrl = HttpUrl("https://api2.openreview.net")
+    openreview_api_v1_url: HttpUrl = HttpUrl("https://api.openreview.net")
+    openreview_web_url: HttpUrl = HttpUrl("https://openreview.net")
+    openreview_min_interval_s: float = Field(default=2.0, ge=0, description="gap between requests")
+    openreview_username: str | None = Field(
+        default=None, validation_alias=_env("openreview_username", "OPENREVIEW_USERNAME")
+    )
+    openreview_password: SecretStr | None = Field(
+        default=None, validation_alias=_env("openreview_password", "OPENREVIEW_PASSWORD")
+    )
+
+    label_studio_url: HttpUrl | None = Field(
+        default=None, validation_alias=_env("label_studio_url", "LABEL_STUDIO_URL")
+    )
+    label_studio_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("label_studio_api_key", "LABEL_STUDIO_API_KEY")
+    )
+    label_studio_project: str = Field(
+        default="scicurate error triage",
+        min_length=3,
+        max_length=50,
+        description="the triage project's title",
+    )
+
+    llm_url: HttpUrl | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    pdf_store: str | None = Field(
+        default=None, description="fsspec URI mirroring verified PDFs (s3://bucket/prefix)"
+    )
+    s3_endpoint_url: HttpUrl | None = Field(
+        default=None, description="S3-compatible endpoint for s3:// dataset remotes"
+    )
+
+    nougat_model: str = Field(
+        default="facebook/nougat-base", description="Nougat weights: a local dir or a hub id"
+    )
+    parse_timeout_s: float = Field(default=120.0, gt=0, description="wall time per document")
+    parse_memory_mb: int = Field(default=2048, ge=256, description="address space per parser")
+    parse_max_pages: int = Field(default=500, ge=1, description="longer PDFs fail to parse")
+    dask_address: str | None = Field(
+        default=None, description="Dask scheduler for executor=dask (unset: a local cluster)"
+    )
+    parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
+
+    http_timeout_s: float = Field(default=60.0, gt=0)
+    max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
+    lock_timeout_s: float = Field(default=60.0, gt=0, description="wait for the DuckDB lock")
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config))
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.home / "pdfs"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.home / "datasets"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def feedback_inbox(self) -> Path:
+        """Drop feedback files (.jsonl, .parquet) here; route-feedback ingests them."""
+        return self.home / "feedback" / "inbox"
+
+    def label_studio_client(self) -> LabelStudioClient:
+        if self.label_studio_url is None or self.label_studio_api_key is None:
+            local = load_credentials(self.home / "label-studio")
+            if local and local.get("url") and local.get("api_key"):
+                return LabelStudioClient(local["url"], local["api_key"])
+            raise NotConfiguredError(
+                "Label Studio is not configured: set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY "
+                "(or label_studio_url / label_studio_api_key in scicurate.toml), or start a "
+                "local one with `scicurate annotate server`"
+            )
+        return LabelStudioClient(
+            str(self.label_studio_url), self.label_studio_api_key.get_secret_value()
+        )
+
+    def arxiv_politeness(self) -> Politeness:
+        return Politeness(
+            min_interval=self.arxiv_min_interval_s,
+            timeout=self.http_timeout_s,
+            max_retry_wait=self.max_retry_wait_s,
+            global_limit="arxiv",
+        )
+
+    def openreview_politeness(self) -> Politeness:
+        return Politeness(
+            min_interval=self.openreview_min_interval_s,
+            timeout=self.http_timeout_s,
+            max_retry_wait=self.max_retry_wait_s,
+            global_limit="openreview",
+        )
+
+    def openreview_config(self) -> OpenReviewConfig:
+        from jobs.crawl_openreview import OpenReviewConfig
+
+        return OpenReviewConfig(
+            api_url=str(self.openreview_api_url),
+            api_v1_url=str(self.openreview_api_v1_url),
+            web_url=str(self.openreview_web_url),
+            politeness=self.openreview_politeness(),
+            username=self.openreview_username,
+            password=self.openreview_password,
+        )
+
+    def storage_options(self, uri: str) -> dict[str, Any]:
+        """fsspec options for a remote URI (credentials come from the standard AWS_* env)."""
+        if uri.startswith("s3://") and self.s3_endpoint_url is not None:
+            return {"client_kwargs": {"endpoint_url": str(self.s3_endpoint_url).rstrip("/")}}
+        return {}
+
+    def pdf_store_client(self) -> PdfStore | None:
+        if not self.pdf_store:
+            return None
+        return PdfStore(self.pdf_store, self.storage_options(self.pdf_store))
+
+    def parse_spec(self, parser: str = "pymupdf") -> ParseSpec:
+        if parser not in PARSER_NAMES:
+            raise ValueError(f"unknown parser {parser!r}; choose one of {', '.join(PARSER_NAMES)}")
+        return ParseSpec(
+            parser=parser,  # type: ignore[arg-type]
+            pymupdf=PyMuPDFOptions(tables=self.parse_tables),
+            nougat=NougatOptions(model=self.nougat_model),
+            max_pages=self.parse_max_pages,
+            wall_s=self.parse_timeout_s,
+            memory_mb=self.parse_memory_mb,
+        )
+
+    def warehouse(self) -> Warehouse:
+        from warehouse import RetryPolicy
+
+        return Warehouse(self.warehouse_path, retry=RetryPolicy(timeout=self.lock_timeout_s))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; ``overrides`` (non-None values only) win over every other source.
+
+    Raises ``SettingsError`` with one line per invalid field, never echoing the value.
+    """
+    config = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+    if CONFIG_ENV in os.environ and not config.is_file():
+        raise SettingsError(f"{CONFIG_ENV} names {config}, which is not a file")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"SCICURATE_{field.upper()}"
+            problems.append(f"{field} ({env} or '{field}' in {config}): {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot read {config}: {exc}") from None
