@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from annotation.errors import LabelStudioAPIError, LabelStudioUnavailableError
+from core.errors import TransientHTTPError
 from core.http import PoliteClient, Politeness
-from sources.errors import TransientHTTPError
 
 DEFAULT_POLITENESS = Politeness(
     min_interval=0.0, timeout=120.0, max_retry_wait=20.0, max_attempts=5, backoff_first=0.5

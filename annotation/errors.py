@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from core.errors import ScicurateError, Transient
 
-class AnnotationError(Exception):
+
+class AnnotationError(ScicurateError):
     """Base class for every error the feedback loop raises on purpose."""
 
 
@@ -11,7 +13,7 @@ class FeedbackFileError(AnnotationError):
     """A feedback file cannot be read at all (unknown format, not Parquet, unreadable)."""
 
 
-class LabelStudioUnavailableError(AnnotationError):
+class LabelStudioUnavailableError(AnnotationError, Transient):
     """Label Studio did not answer (down, restarting, unreachable) within the retry budget."""
 
 

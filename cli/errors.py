@@ -9,29 +9,13 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from annotation.errors import AnnotationError
-from flows.deploy import DeployError
-from parsers.base import ParseError
-from parsers.isolate import IsolationError
-from parsers.nougat_model import ModelLoadError
+from core.errors import ScicurateError
 from settings import SettingsError
-from sources.errors import SourceError
-from warehouse.builders.base import BuildError
-from warehouse.datasets.model import DatasetError
-from warehouse.errors import WarehouseError
 
 # Each named error family, with the exit code it maps to. Usage errors exit with 2 (Typer).
 KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (SettingsError, 3),
-    (WarehouseError, 1),
-    (SourceError, 1),
-    (IsolationError, 1),
-    (ParseError, 1),
-    (ModelLoadError, 1),
-    (DatasetError, 1),
-    (BuildError, 1),
-    (AnnotationError, 1),
-    (DeployError, 1),
+    (ScicurateError, 1),
 )
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)

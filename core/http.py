@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from sources.errors import RateLimitedError, TransientHTTPError
+from core.errors import RateLimitedError, TransientHTTPError
 
 log = logging.getLogger(__name__)
 
@@ -202,34 +202,23 @@ class PoliteClient:
         return self.request("POST", url, **kwargs)
 
 
-_LIMIT_EXISTS: dict[str, bool] = {}  # per process: looked up once, not per request
+# Orchestration may pace requests beyond one client's own spacing (a global rate limit shared
+# by every process of a deployment). It installs a hook here; the client knows nothing of it.
+PacingHook = Callable[[str], None]
+_pacing_hook: PacingHook | None = None
+
+
+def set_pacing_hook(hook: PacingHook | None) -> PacingHook | None:
+    """Install ``hook(limit_name)``, called before every request of a client whose
+    ``Politeness.global_limit`` is set; returns the hook it replaced."""
+    global _pacing_hook
+    previous, _pacing_hook = _pacing_hook, hook
+    return previous
 
 
 def _take_global_slot(name: str) -> None:
-    """Wait for a slot of the Prefect rate limit ``name`` when running inside a flow run
-    against a server where the limit exists (``scicurate deploy`` creates it); otherwise the
-    client's own spacing is all there is, and nothing is logged per request."""
-    if _LIMIT_EXISTS.get(name) is False:
-        return
-    from prefect.context import FlowRunContext
-
-    if FlowRunContext.get() is None:
-        return
-    from prefect.concurrency.sync import rate_limit
-
-    if name not in _LIMIT_EXISTS:
-        from prefect import get_client
-        from prefect.exceptions import ObjectNotFound
-
-        with get_client(sync_client=True) as client:
-            try:
-                client.read_global_concurrency_limit_by_name(name)
-                _LIMIT_EXISTS[name] = True
-            except ObjectNotFound:
-                _LIMIT_EXISTS[name] = False
-                log.info("no global concurrency limit %r on this Prefect server", name)
-                return
-    rate_limit(name, strict=False)
+    if _pacing_hook is not None:
+        _pacing_hook(name)
 
 
 def _redact(url: str) -> str:

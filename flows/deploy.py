@@ -24,12 +24,13 @@ from typing import Any
 
 import yaml
 
+from core.errors import ScicurateError
 from settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class DeployError(Exception):
+class DeployError(ScicurateError):
     """prefect.yaml is missing or wrong, or the Prefect server refused a registration."""
 
 

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from core.errors import ScicurateError
+
 ElementKind = Literal[
     "title",
     "heading",
@@ -31,7 +33,7 @@ DocStatus = Literal["ok", "low_quality", "needs_ocr", "failed"]
 BBox = tuple[float, float, float, float]
 
 
-class ParseError(Exception):
+class ParseError(ScicurateError):
     """A PDF could not be parsed (unreadable, encrypted, over a limit). ``reason`` is one line."""
 
     def __init__(self, reason: str) -> None:

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from core.errors import ScicurateError
+
 T = TypeVar("T")
 
 _CTX = mp.get_context("forkserver")
 _CTX.set_forkserver_preload(["parsers.isolate", "pymupdf"])
 
 
-class IsolationError(Exception):
+class IsolationError(ScicurateError):
     """The isolated call failed: it raised, crashed, ran out of time or hit a limit."""
 
     def __init__(self, reason: str) -> None:

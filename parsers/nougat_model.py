@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from core.errors import ScicurateError
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -34,7 +36,7 @@ BASE = Shape((896, 672), 128, (2, 2, 14, 2), (4, 8, 16, 32), 7, 1024, 10, 16, 40
 TINY = Shape((64, 48), 16, (1, 1), (2, 2), 2, 32, 1, 2, 64, 512)
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(ScicurateError):
     """The Nougat model or its processor could not be loaded from the given id or path."""
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.errors import ScicurateError
 
-class StructureError(Exception):
+
+class StructureError(ScicurateError):
     """A review could not be structured; ``str()`` is the reason kept with the review."""
 
 

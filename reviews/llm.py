@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from core.errors import HTTPStatusError
 from core.http import PoliteClient
 from reviews.base import Aspects, StructureError
-from sources.errors import HTTPStatusError
 
 PROMPT_VERSION = "review-aspects-v1"
 SYSTEM_PROMPT = """You organise peer reviews of scientific papers.

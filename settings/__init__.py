@@ -22,6 +22,7 @@ from pydantic_settings import (
 from annotation.client import LabelStudioClient
 from annotation.errors import NotConfiguredError
 from annotation.server import load_credentials
+from core.errors import ScicurateError
 from core.http import Politeness
 from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
@@ -36,7 +37,7 @@ CONFIG_ENV = "SCICURATE_CONFIG"
 DEFAULT_CONFIG = Path("scicurate.toml")
 
 
-class SettingsError(Exception):
+class SettingsError(ScicurateError):
     """Settings are missing or invalid; the message names each bad field and its source."""
 
 

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from core.errors import HTTPStatusError, RateLimitedError, ScicurateError, TransientHTTPError
 
-class SourceError(Exception):
+__all__ = [
+    "ArxivAPIError",
+    "AuthRequiredError",
+    "BadResumptionTokenError",
+    "HTTPStatusError",
+    "InvalidIdError",
+    "InvalidParameterError",
+    "MalformedResponseError",
+    "OAIError",
+    "RateLimitedError",
+    "ResultLimitError",
+    "SourceError",
+    "TransientHTTPError",
+]
+
+
+class SourceError(ScicurateError):
     """Base class for every error a source raises on purpose."""
 
 
@@ -13,23 +30,6 @@ class InvalidIdError(SourceError, ValueError):
 
 class InvalidParameterError(SourceError, ValueError):
     """A crawl parameter that cannot be right (an unknown category, a malformed date)."""
-
-
-class HTTPStatusError(SourceError):
-    """A non-transient HTTP error status (4xx other than 429)."""
-
-    def __init__(self, url: str, status: int, excerpt: str = "") -> None:
-        self.url, self.status, self.excerpt = url, status, excerpt
-        detail = f": {excerpt}" if excerpt else ""
-        super().__init__(f"HTTP {status} from {url}{detail}")
-
-
-class TransientHTTPError(SourceError):
-    """429, 5xx or a broken connection that outlasted the retry budget."""
-
-
-class RateLimitedError(TransientHTTPError):
-    """The server kept answering 429 for longer than the wait budget allows."""
 
 
 class AuthRequiredError(SourceError):

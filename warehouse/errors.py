@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from core.errors import ScicurateError, Transient
 
-class WarehouseError(Exception):
+
+class WarehouseError(ScicurateError):
     """Base class for every error the warehouse raises on purpose."""
 
 
@@ -19,7 +21,7 @@ class MigrationError(WarehouseError):
     """A migration failed; the database is left at the last version that applied cleanly."""
 
 
-class LockTimeoutError(WarehouseError):
+class LockTimeoutError(WarehouseError, Transient):
     """Another process held the database lock for longer than the retry budget."""
 
 

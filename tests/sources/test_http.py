@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from core.errors import TransientHTTPError
 from core.http import PoliteClient, Politeness, retry_after_seconds
-from sources.errors import TransientHTTPError
 from tests.replay import Fault, ReplayServer, Response
 
 FAST = Politeness(min_interval=0.0, backoff_first=0.01, backoff_max=0.05, max_retry_wait=5)

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from core.errors import ScicurateError
 from warehouse.datasets.model import DatasetCard
 from warehouse.db import Warehouse
 
@@ -21,7 +22,7 @@ ALPACA_FIELDS: list[tuple[str, pa.DataType]] = [
 ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output"}
 
 
-class BuildError(Exception):
+class BuildError(ScicurateError):
     """A builder cannot run: unknown parameter, bad value, or nothing to build from."""
 
 

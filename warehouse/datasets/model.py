@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ScicurateError
+
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 SPLIT = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MANIFEST = "manifest.json"
@@ -14,7 +16,7 @@ CARD = "README.md"
 LLAMAFACTORY = "dataset_info.json"
 
 
-class DatasetError(Exception):
+class DatasetError(ScicurateError):
     """Base class for dataset errors the CLI reports in one line."""
 
 
