@@ -50,7 +50,7 @@ def _child(kind: str, data: str, db: str) -> None:
         rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
         con.close()
     else:
-        from sources.arxiv_snapshot import import_snapshot
+        from jobs.import_snapshot import import_snapshot
         from warehouse import Warehouse, migrate
 
         wh = Warehouse(Path(db))

@@ -120,23 +120,19 @@ def import_snapshot_cmd(
     ],
 ) -> None:
     """Stream the Kaggle arXiv metadata snapshot into the catalog (rerunnable, in place)."""
-    from jobs.lineage import recorded_run
-    from sources.arxiv_snapshot import import_snapshot
+    from jobs.import_snapshot import import_snapshot
 
     wh = app_context(ctx).warehouse()
     size = path.stat().st_size
-    with (
-        recorded_run(wh, "import-arxiv-snapshot", {"path": path.name}) as run_counts,
-        Progress(
-            TextColumn("[bold]importing"),
-            BarColumn(),
-            DownloadColumn(),
-            TextColumn("{task.fields[lines]:,} lines"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[lines]:,} lines"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         task = bar.add_task("import", total=size, lines=0)
         seen = 0
 
@@ -146,15 +142,6 @@ def import_snapshot_cmd(
             bar.update(task, completed=offset, lines=seen)
 
         result = import_snapshot(wh, path, progress=progress)
-        run_counts.update(
-            {
-                "lines": result.lines,
-                "new": result.papers.inserted,
-                "updated": result.papers.updated,
-                "unchanged": result.papers.unchanged,
-                "rejected": result.rejected,
-            }
-        )
     console.print(
         f"{result.lines:,} lines: {result.papers.inserted:,} new, {result.papers.updated:,} "
         f"updated, {result.papers.unchanged:,} unchanged, {result.rejected:,} rejected"

@@ -13,10 +13,10 @@ import arxiv
 import pytest
 
 from core.records import Paper
+from jobs.import_snapshot import import_snapshot
 from sources.arxiv_api import result_to_paper
 from sources.arxiv_oai import parse_list_records
 from sources.arxiv_record import clean_text
-from sources.arxiv_snapshot import import_snapshot
 from warehouse import Warehouse, migrate
 from warehouse.papers import get_paper, upsert_papers
 
@@ -315,8 +315,9 @@ def test_a_failure_mid_import_keeps_committed_batches_and_a_rerun_completes(
     wh: Warehouse, sample: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sources import arxiv_snapshot
+    from warehouse import snapshot
 
-    stored = arxiv_snapshot._store_batch
+    stored = snapshot._store_batch
     calls = 0
 
     def fail_on_the_fourth(*args: Any) -> Any:
@@ -326,7 +327,7 @@ def test_a_failure_mid_import_keeps_committed_batches_and_a_rerun_completes(
             raise RuntimeError("disk full")
         return stored(*args)
 
-    monkeypatch.setattr(arxiv_snapshot, "_store_batch", fail_on_the_fourth)
+    monkeypatch.setattr(snapshot, "_store_batch", fail_on_the_fourth)
     # Batches of a few lines, and a transaction spans batches until it holds 8 lines or more:
     # batches one and two commit together, three and four roll back together.
     sizes = [t.num_rows for t, _ in arxiv_snapshot._batches(sample, 8000)]
@@ -336,7 +337,7 @@ def test_a_failure_mid_import_keeps_committed_batches_and_a_rerun_completes(
     with wh.read() as con:
         committed = con.execute("SELECT count(*) FROM papers").fetchall()[0][0]
     assert committed == sizes[0] + sizes[1]
-    monkeypatch.setattr(arxiv_snapshot, "_store_batch", stored)
+    monkeypatch.setattr(snapshot, "_store_batch", stored)
     again = import_snapshot(wh, sample, batch_bytes=8000, commit_rows=8)
     assert again.papers.unchanged == committed
     assert again.papers.inserted == 100 - committed
