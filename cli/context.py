@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from settings import Settings, load_settings
-from warehouse import Warehouse, current_version, latest_version, migrate
+from warehouse import Warehouse
 
 
 @dataclass
@@ -26,10 +26,7 @@ class AppContext:
 
     def warehouse(self) -> Warehouse:
         """The warehouse, created or upgraded to this build's schema if needed."""
-        wh = self.settings.warehouse()
-        if current_version(wh) != latest_version():
-            migrate(wh)  # refuses a newer database with SchemaTooNewError
-        return wh
+        return self.settings.migrated_warehouse()
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -12,6 +12,7 @@ from rich.table import Table
 from cli.context import app_context
 from cli.render import console
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
+from jobs.steps import InlineSteps
 
 crawl_app = typer.Typer(
     help="Harvest papers (and PDFs) from arXiv and OpenReview.",
@@ -87,7 +88,8 @@ def crawl_arxiv_cmd(
             query=query,
             max_records=max_records or 100,
             pdfs=pdfs,
-            echo=console.print,
+            pdf_store=settings.pdf_store_client() if pdfs else None,
+            steps=InlineSteps(console.print),
         )
     else:
         counts = crawl_arxiv(
@@ -101,11 +103,12 @@ def crawl_arxiv_cmd(
             until=until,
             max_records=max_records,
             pdfs=pdfs,
-            echo=console.print,
+            pdf_store=settings.pdf_store_client() if pdfs else None,
+            steps=InlineSteps(console.print),
         )
     console.print(_counts_table(counts))
-    if pdfs and (store := settings.pdf_store_client()) is not None:
-        console.print(f"{store.mirror(wh, settings.home)} PDFs mirrored to {store.uri}")
+    if counts.pdfs_mirrored:
+        console.print(f"{counts.pdfs_mirrored} PDFs mirrored to {settings.pdf_store}")
 
 
 @import_app.command(
@@ -173,7 +176,8 @@ def crawl_openreview_cmd(
         home=app.settings.home,
         venues=venue or list(DEFAULT_VENUES),
         pdfs=pdfs,
-        echo=console.print,
+        pdf_store=app.settings.pdf_store_client() if pdfs else None,
+        steps=InlineSteps(console.print),
     )
     table = Table(title="crawl-openreview", title_justify="left")
     for col in ("venue", "decision", "papers"):

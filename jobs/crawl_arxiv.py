@@ -1,9 +1,10 @@
-"""Flow ``crawl-arxiv``: harvest arXiv metadata over OAI-PMH, then fetch PDFs.
+"""Job ``crawl-arxiv``: harvest arXiv metadata over OAI-PMH (or the API), then fetch PDFs.
 
-The job is written as plain functions (used by the CLI directly) and wrapped as a Prefect flow
-with tasks. Watermarks follow the data: a page's papers, its rejects and the resumption token
-for the next page are committed in one transaction, and the date watermark moves only once the
-whole list has been stored.
+``crawl_arxiv`` (and ``crawl_arxiv_ids`` for ids and queries) is the job, composed once: the
+CLI calls it with inline steps, the Prefect flow with steps that are tasks. Watermarks follow
+the data: a page's papers, its rejects and the resumption token for the next page are
+committed in one transaction, and the date watermark moves only once the whole list has been
+stored.
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from core.http import PoliteClient, Politeness
 from core.records import Paper
 from jobs.lineage import recorded_run
+from jobs.steps import InlineSteps, Steps, counts_markdown, counts_table
 from sources.arxiv_ids import parse_arxiv_id
 from sources.arxiv_oai import OAIHarvester, OAIPage
 from sources.errors import (
     BadResumptionTokenError,
     InvalidParameterError,
 )
-from sources.pdfs import PdfCounts, PdfTarget, due_targets, fetch_pdfs, only_due
+from sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs
+from warehouse.crawl_state import get_state, set_state, store_harvested
 from warehouse.db import HeldWriter, Warehouse
 from warehouse.papers import store_papers
+from warehouse.pdf_store import PdfStore
+from warehouse.pdfs import PdfLedger, due_targets, only_due
 from warehouse.upsert import UpsertResult
 
 log = logging.getLogger(__name__)
@@ -100,6 +104,7 @@ class CrawlCounts:
     pdfs_ok: int = 0
     pdfs_quarantined: int = 0
     pdfs_skipped: int = 0
+    pdfs_mirrored: int = 0
     paper_ids: list[str] = field(default_factory=list)
 
     def add(self, result: UpsertResult) -> None:
@@ -123,24 +128,6 @@ def check_date(name: str, value: str | None) -> None:
         raise InvalidParameterError(
             f"{name} must be a date like 2026-11-01, got {value!r}"
         ) from None
-
-
-def _state(wh: Warehouse, scope: str) -> tuple[str | None, str | None]:
-    with wh.read() as con:
-        rows = con.execute(
-            "SELECT watermark, cursor FROM crawl_state WHERE source = ? AND scope = ?",
-            [SOURCE, scope],
-        ).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
-
-
-def _set_state(con: Any, scope: str, *, watermark: str | None, cursor: str | None) -> None:
-    con.execute(
-        "INSERT INTO crawl_state (source, scope, watermark, cursor, updated_at) "
-        "VALUES (?, ?, ?, ?, now()) ON CONFLICT (source, scope) DO UPDATE SET "
-        "watermark = excluded.watermark, cursor = excluded.cursor, updated_at = now()",
-        [SOURCE, scope, watermark, cursor],
-    ).fetchall()
 
 
 def _store_page(
@@ -169,15 +156,9 @@ def _store_page(
             break
         papers.append(record.paper)
     with writer.transaction() as con:
-        counts.add(store_papers(con, papers))
-        for identifier, reason in page.rejected:
-            con.execute(
-                "INSERT INTO rejects (source, input, line_no, reason, raw) VALUES (?, ?, 0, ?, ?) "
-                "ON CONFLICT (source, input, line_no) DO UPDATE SET reason = excluded.reason",
-                [SOURCE, f"{input_name}#{identifier}", reason, identifier],
-            ).fetchall()
+        counts.add(store_harvested(con, SOURCE, papers, page.rejected, input_name=input_name))
         if not hit_limit:
-            _set_state(con, scope.key, watermark=watermark, cursor=next_cursor)
+            set_state(con, SOURCE, scope.key, watermark=watermark, cursor=next_cursor)
     counts.rejected += len(page.rejected)
     counts.paper_ids.extend(p.paper_id for p in papers)
     counts.pages += 1
@@ -208,7 +189,7 @@ def harvest(
         for scope in scopes_for(categories):
             if max_records is not None and len(counts.paper_ids) >= max_records:
                 break
-            watermark, cursor = _state(wh, scope.key)
+            watermark, cursor = get_state(wh, SOURCE, scope.key)
             start_from = from_date or watermark
             if from_date:
                 cursor = None  # an explicit window starts a fresh list
@@ -232,7 +213,7 @@ def harvest(
                 echo(f"stopped at --max {max_records}; the next run continues from here")
                 break
             with writer.transaction() as con:  # the whole list is stored: move the watermark
-                _set_state(con, scope.key, watermark=until or started, cursor=None)
+                set_state(con, SOURCE, scope.key, watermark=until or started, cursor=None)
     return counts
 
 
@@ -280,6 +261,13 @@ def _harvest_list(
         token = page.resumption_token
 
 
+def check_crawl(categories: Sequence[str], from_date: str | None, until: str | None) -> None:
+    """Refuse unknown categories and malformed dates before anything is fetched or recorded."""
+    scopes_for(categories)
+    for name, value in (("--from", from_date), ("--until", until)):
+        check_date(name, value)
+
+
 def crawl_arxiv(
     wh: Warehouse,
     *,
@@ -292,12 +280,13 @@ def crawl_arxiv(
     until: str | None = None,
     max_records: int | None = None,
     pdfs: bool = False,
-    echo: Echo = log.info,
+    pdf_store: PdfStore | None = None,
+    steps: Steps | None = None,
 ) -> CrawlCounts:
-    """The whole job, recorded in ``runs``: harvest, then PDFs for the harvested papers."""
-    scopes_for(categories)  # unknown categories fail before anything is recorded
-    for name, value in (("--from", from_date), ("--until", until)):
-        check_date(name, value)
+    """The whole job, recorded in ``runs``: harvest, then PDFs for the harvested papers, then
+    (with ``pdf_store``) mirror verified PDFs to object storage."""
+    steps = steps or InlineSteps()
+    check_crawl(categories, from_date, until)
     params = {
         "categories": list(categories),
         "from": from_date,
@@ -305,8 +294,62 @@ def crawl_arxiv(
         "max": max_records,
         "pdfs": pdfs,
     }
-    with recorded_run(wh, "crawl-arxiv", params) as run_counts, PoliteClient(politeness) as http:
-        counts = harvest(
+    with recorded_run(wh, "crawl-arxiv", params) as run_counts:
+        counts = steps.run(
+            "harvest-oai",
+            harvest_step,
+            wh,
+            oai_url,
+            politeness,
+            list(categories),
+            from_date=from_date,
+            until=until,
+            max_records=max_records,
+            echo=steps.log,
+        )
+        run_counts.update(counts.as_counts())
+        if pdfs:
+            pdf_counts = steps.run(
+                "fetch-pdfs", pdfs_step, wh, home, pdf_url, politeness, counts.paper_ids,
+                echo=steps.log,
+            )  # fmt: skip
+            counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
+            counts.pdfs_skipped = pdf_counts.skipped
+            run_counts.update(counts.as_counts())
+            if pdf_store is not None:
+                counts.pdfs_mirrored = steps.run("mirror-pdfs", pdf_store.mirror, wh, home)
+                run_counts["pdfs_mirrored"] = counts.pdfs_mirrored
+    publish_counts(steps, "crawl-arxiv", counts.as_counts())
+    return counts
+
+
+def publish_counts(steps: Steps, key: str, counts: dict[str, int]) -> None:
+    """A crawl's counts as a summary, with what to do about rejects and quarantined PDFs."""
+    next_steps = ""
+    if counts.get("rejected") or counts.get("pdfs_quarantined"):
+        next_steps = (
+            "Next: `scicurate status` lists the reasons; quarantined PDFs are retried "
+            "automatically on later runs, rejected records are in the `rejects` table."
+        )
+    steps.publish(
+        key, markdown=counts_markdown(key, counts, next_steps), table=counts_table(counts)
+    )
+
+
+def harvest_step(
+    wh: Warehouse,
+    oai_url: str,
+    politeness: Politeness,
+    categories: list[str],
+    *,
+    from_date: str | None,
+    until: str | None,
+    max_records: int | None,
+    echo: Echo = log.info,
+) -> CrawlCounts:
+    """Harvest OAI-PMH on a client of its own (a step may run in another task or process)."""
+    with PoliteClient(politeness) as http:
+        return harvest(
             wh,
             OAIHarvester(http, oai_url),
             categories,
@@ -315,13 +358,19 @@ def crawl_arxiv(
             max_records=max_records,
             echo=echo,
         )
-        run_counts.update(counts.as_counts())
-        if pdfs:
-            pdf_counts = download_pdfs(wh, http, home, pdf_url, counts.paper_ids, echo=echo)
-            counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
-            counts.pdfs_skipped = pdf_counts.skipped
-            run_counts.update(counts.as_counts())
-    return counts
+
+
+def pdfs_step(
+    wh: Warehouse,
+    home: Path,
+    pdf_url: str,
+    politeness: Politeness,
+    paper_ids: list[str] | None,
+    *,
+    echo: Echo = log.info,
+) -> PdfCounts:
+    with PoliteClient(politeness) as http:
+        return download_pdfs(wh, http, home, pdf_url, paper_ids, echo=echo)
 
 
 def download_pdfs(
@@ -337,7 +386,7 @@ def download_pdfs(
     targets = due_targets(wh, paper_ids, arxiv_pdf_url=pdf_url)
     echo(f"fetching {len(targets)} PDF(s)")
     return fetch_pdfs(
-        wh,
+        PdfLedger(wh),
         http,
         home,
         targets,
@@ -360,44 +409,84 @@ def crawl_arxiv_ids(
     query: str | None = None,
     max_records: int = 100,
     pdfs: bool = False,
-    echo: Echo = log.info,
+    pdf_store: PdfStore | None = None,
+    steps: Steps | None = None,
 ) -> CrawlCounts:
     """Ad-hoc: papers by id or by API query, through the arXiv API, recorded in ``runs``."""
+    steps = steps or InlineSteps()
+    params = {"ids": list(ids), "query": query, "max": max_records, "pdfs": pdfs}
+    with recorded_run(wh, "crawl-arxiv", params) as run_counts:
+        counts = steps.run(
+            "lookup-arxiv-api", lookup_step, wh, api_url, politeness, list(ids), query,
+            max_records, echo=steps.log,
+        )  # fmt: skip
+        if pdfs:
+            pdf_counts = steps.run(
+                "fetch-pdfs", pinned_pdfs_step, wh, home, pdf_url, politeness, list(ids),
+                counts.paper_ids, echo=steps.log,
+            )  # fmt: skip
+            counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
+            counts.pdfs_skipped = pdf_counts.skipped
+            if pdf_store is not None:
+                counts.pdfs_mirrored = steps.run("mirror-pdfs", pdf_store.mirror, wh, home)
+        run_counts.update(counts.as_counts())
+    publish_counts(steps, "crawl-arxiv", counts.as_counts())
+    return counts
+
+
+def lookup_step(
+    wh: Warehouse,
+    api_url: str,
+    politeness: Politeness,
+    ids: list[str],
+    query: str | None,
+    max_records: int,
+    *,
+    echo: Echo = log.info,
+) -> CrawlCounts:
+    """Papers by id or by query through the arXiv API, stored."""
     from sources.arxiv_api import ArxivAPI
 
-    params = {"ids": list(ids), "query": query, "max": max_records, "pdfs": pdfs}
     counts = CrawlCounts()
-    with recorded_run(wh, "crawl-arxiv", params) as run_counts, PoliteClient(politeness) as http:
+    with PoliteClient(politeness) as http:
         api = ArxivAPI(http, api_url, page_size=min(max(max_records, 1), 2000))
         papers = api.lookup(ids) if ids else []
         if query:
             papers += list(api.search(query, max_results=max_records))
-        if ids:
-            found = {p.paper_id for p in papers}
-            missing = [i for i in ids if parse_arxiv_id(i).base not in found]
-            for i in missing:
+    if ids:
+        found = {p.paper_id for p in papers}
+        for i in ids:
+            if parse_arxiv_id(i).base not in found:
                 echo(f"{i}: not found on arXiv")
-        with wh.write() as con:
-            counts.add(store_papers(con, papers))
-        counts.paper_ids = [p.paper_id for p in papers]
-        echo(f"stored {len(papers)} paper(s): {counts.new} new, {counts.updated} updated")
-        if pdfs:
-            # An id given with a version (2104.12255v1) asks for that version's PDF.
-            requested = [parse_arxiv_id(i) for i in ids]
-            base = pdf_url.rstrip("/") + "/"
-            pinned = [
-                PdfTarget(a.base, f"v{a.version}", f"{base}{a.versioned}")
-                for a in requested
-                if a.version
-            ]
-            pinned_ids = {t.paper_id for t in pinned}
-            latest = [i for i in counts.paper_ids if i not in pinned_ids]
-            targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *only_due(wh, pinned)]
-            pdf_counts = fetch_pdfs(
-                wh, http, home, targets,
-                on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
-            )  # fmt: skip
-            counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
-            counts.pdfs_skipped = pdf_counts.skipped
-        run_counts.update(counts.as_counts())
+    with wh.write() as con:
+        counts.add(store_papers(con, papers))
+    counts.paper_ids = [p.paper_id for p in papers]
+    echo(f"stored {len(papers)} paper(s): {counts.new} new, {counts.updated} updated")
     return counts
+
+
+def pinned_pdfs_step(
+    wh: Warehouse,
+    home: Path,
+    pdf_url: str,
+    politeness: Politeness,
+    ids: list[str],
+    paper_ids: list[str],
+    *,
+    echo: Echo = log.info,
+) -> PdfCounts:
+    """PDFs of looked-up papers: an id given with a version (2104.12255v1) asks for that
+    version's PDF, others for the latest."""
+    requested = [parse_arxiv_id(i) for i in ids]
+    base = pdf_url.rstrip("/") + "/"
+    pinned = [
+        PdfTarget(a.base, f"v{a.version}", f"{base}{a.versioned}") for a in requested if a.version
+    ]
+    pinned_ids = {t.paper_id for t in pinned}
+    latest = [i for i in paper_ids if i not in pinned_ids]
+    targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *only_due(wh, pinned)]
+    with PoliteClient(politeness) as http:
+        return fetch_pdfs(
+            PdfLedger(wh), http, home, targets,
+            on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
+        )  # fmt: skip

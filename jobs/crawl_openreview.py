@@ -1,4 +1,4 @@
-"""Flow ``crawl-openreview``: venues' submissions with reviews, meta-reviews and decisions.
+"""Job ``crawl-openreview``: venues' submissions with reviews, meta-reviews and decisions.
 
 Each page of submissions (with their replies) is stored in one transaction. Reruns update in
 place: no paper or reply is stored twice. Papers are then linked to arXiv where the title and
@@ -17,10 +17,13 @@ from pydantic import SecretStr
 
 from core.http import PoliteClient, Politeness
 from jobs.lineage import recorded_run
+from jobs.steps import InlineSteps, Steps, counts_markdown
 from sources.openreview import OpenReviewClient, forum_from_note, rate_limit_wait
-from sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs, only_due
+from sources.pdfs import PdfCounts, fetch_pdfs
 from warehouse.db import Warehouse
 from warehouse.papers import store_papers
+from warehouse.pdf_store import PdfStore
+from warehouse.pdfs import PdfLedger, openreview_due_targets
 from warehouse.reviews import link_openreview_to_arxiv, upsert_reviews
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class OpenReviewCounts:
     pdfs_ok: int = 0
     pdfs_quarantined: int = 0
     pdfs_skipped: int = 0
+    pdfs_mirrored: int = 0
     by_venue_decision: Counter[tuple[str, str]] = field(default_factory=Counter)
     forum_ids: list[str] = field(default_factory=list)
 
@@ -102,21 +106,6 @@ def crawl_venues(
     return counts
 
 
-def openreview_pdf_targets(
-    wh: Warehouse, web_url: str, forum_ids: Sequence[str]
-) -> list[PdfTarget]:
-    """OpenReview-hosted PDFs of these papers that are missing or due for a retry."""
-    if not forum_ids:
-        return []
-    with wh.read() as con:
-        rows = con.execute(
-            "SELECT paper_id, pdf_url FROM papers WHERE source = 'openreview' "
-            "AND forum_id IN (SELECT unnest(?)) AND starts_with(pdf_url, ?) ORDER BY paper_id",
-            [list(forum_ids), web_url.rstrip("/") + "/"],
-        ).fetchall()
-    return only_due(wh, [PdfTarget(pid, "", url) for pid, url in rows])
-
-
 def crawl_openreview(
     wh: Warehouse,
     config: OpenReviewConfig,
@@ -124,18 +113,53 @@ def crawl_openreview(
     home: Path,
     venues: Sequence[str] = DEFAULT_VENUES,
     pdfs: bool = False,
-    echo: Echo = log.info,
+    pdf_store: PdfStore | None = None,
+    steps: Steps | None = None,
 ) -> OpenReviewCounts:
-    """The whole job, recorded in ``runs``."""
+    """The whole job, recorded in ``runs``: venues, then PDFs, then (with ``pdf_store``) the
+    mirror of verified PDFs to object storage."""
+    steps = steps or InlineSteps()
     with recorded_run(wh, "crawl-openreview", {"venues": list(venues), "pdfs": pdfs}) as run:
-        counts = crawl_venues(wh, config, venues, echo=echo)
+        counts = steps.run("crawl-venues", crawl_venues, wh, config, venues, echo=steps.log)
         run.update(counts.as_counts())
         if pdfs:
-            targets = openreview_pdf_targets(wh, config.web_url, counts.forum_ids)
-            echo(f"fetching {len(targets)} OpenReview PDF(s)")
-            with PoliteClient(config.politeness, wait_hint=rate_limit_wait) as http:
-                pdf_counts: PdfCounts = fetch_pdfs(wh, http, home, targets)
+            pdf_counts = steps.run(
+                "fetch-pdfs", pdfs_step, wh, config, home, counts.forum_ids, echo=steps.log
+            )
             counts.pdfs_ok, counts.pdfs_quarantined = pdf_counts.ok, pdf_counts.quarantined
             counts.pdfs_skipped = pdf_counts.skipped
+            if pdf_store is not None:
+                counts.pdfs_mirrored = steps.run("mirror-pdfs", pdf_store.mirror, wh, home)
             run.update(counts.as_counts())
+    _publish(steps, counts)
     return counts
+
+
+def pdfs_step(
+    wh: Warehouse,
+    config: OpenReviewConfig,
+    home: Path,
+    forum_ids: list[str],
+    *,
+    echo: Echo = log.info,
+) -> PdfCounts:
+    targets = openreview_due_targets(wh, config.web_url, forum_ids)
+    echo(f"fetching {len(targets)} OpenReview PDF(s)")
+    with PoliteClient(config.politeness, wait_hint=rate_limit_wait) as http:
+        return fetch_pdfs(PdfLedger(wh), http, home, targets)
+
+
+def _publish(steps: Steps, counts: OpenReviewCounts) -> None:
+    next_steps = (
+        "Next: quarantined PDFs are retried on later runs; see `scicurate status`."
+        if counts.pdfs_quarantined
+        else ""
+    )
+    steps.publish(
+        "crawl-openreview",
+        markdown=counts_markdown("crawl-openreview", counts.as_counts(), next_steps),
+        table=[
+            {"venue": venue, "decision": decision, "papers": n}
+            for (venue, decision), n in sorted(counts.by_venue_decision.items())
+        ],
+    )

@@ -27,7 +27,7 @@ from core.http import Politeness
 from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
-from warehouse import Warehouse
+from warehouse import Warehouse, WarehouseSpec
 from warehouse.pdf_store import PdfStore
 
 if TYPE_CHECKING:
@@ -216,9 +216,21 @@ class Settings(BaseSettings):
         )
 
     def warehouse(self) -> Warehouse:
-        from warehouse import RetryPolicy
+        return self.warehouse_spec().open()
 
-        return Warehouse(self.warehouse_path, retry=RetryPolicy(timeout=self.lock_timeout_s))
+    def migrated_warehouse(self) -> Warehouse:
+        """The warehouse, created or upgraded to this build's schema if needed (a newer
+        database is refused with ``SchemaTooNewError``)."""
+        from warehouse import current_version, latest_version, migrate
+
+        wh = self.warehouse()
+        if current_version(wh) != latest_version():
+            migrate(wh)
+        return wh
+
+    def warehouse_spec(self) -> WarehouseSpec:
+        """The catalog's handle as a picklable spec, for tasks and workers."""
+        return WarehouseSpec(str(self.warehouse_path), lock_timeout_s=self.lock_timeout_s)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -9,28 +9,22 @@ that doubles with each attempt.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
-import pyarrow as pa
-
+from core.fs import pid_alive
 from core.http import PoliteClient
 from parsers.envelope import envelope_problem
 from parsers.isolate import IsolatedWorker, IsolationError, Limits, run_isolated
 from sources.arxiv_ids import parse_arxiv_id
 from sources.errors import InvalidIdError, TransientHTTPError
-from warehouse.datasets.files import pid_alive
-from warehouse.db import Warehouse
 
 OPENREVIEW_PREFIX = "openreview:"
 _FORUM = re.compile(r"^[A-Za-z0-9_-]{4,32}$")
-BACKOFF_FIRST = timedelta(hours=1)
-BACKOFF_MAX = timedelta(days=7)
 MAX_CONSECUTIVE_TRANSIENT = 3
 
 
@@ -133,100 +127,46 @@ def remove_stale_parts(root: Path) -> int:
     return removed
 
 
-def only_due(wh: Warehouse, targets: Sequence[PdfTarget]) -> list[PdfTarget]:
-    """The targets with no verified PDF yet, or whose quarantine backoff has passed.
+class PdfSink(Protocol):
+    """Where a fetch's outcomes go (``warehouse.pdfs.PdfLedger`` records them in ``pdfs``)."""
 
-    This is the one place the retry rule lives; every crawler filters its candidates here.
-    """
-    if not targets:
-        return []
-    candidates = pa.table(
-        {
-            "i": list(range(len(targets))),
-            "paper_id": [t.paper_id for t in targets],
-            "version": [t.version for t in targets],
-        }
-    )
-    with wh.read() as con:
-        con.register("_pdf_candidates", candidates)
-        try:
-            rows = con.execute(
-                """
-                SELECT c.i FROM _pdf_candidates c
-                LEFT JOIN pdfs f ON f.paper_id = c.paper_id AND f."version" = c."version"
-                WHERE f.paper_id IS NULL
-                   OR (f.status = 'quarantined' AND coalesce(f.next_attempt_at, now()) <= now())
-                ORDER BY c.i
-                """
-            ).fetchall()
-        finally:
-            con.unregister("_pdf_candidates")
-    return [targets[i] for (i,) in rows]
+    def ok(self, target: PdfTarget, url: str, path: PurePosixPath, data: bytes, pages: int) -> None:
+        """A verified PDF, written under the home at ``path``."""
 
-
-def due_targets(
-    wh: Warehouse,
-    paper_ids: Sequence[str] | None = None,
-    *,
-    arxiv_pdf_url: str,
-    limit: int | None = None,
-) -> list[PdfTarget]:
-    """arXiv papers with no verified PDF whose next attempt is due, latest version first."""
-    params: list[object] = []
-    where = ["source LIKE 'arxiv%'"]
-    if paper_ids is not None:
-        if not paper_ids:
-            return []
-        where.append("paper_id IN (SELECT unnest(?))")
-        params.append(list(paper_ids))
-    with wh.read() as con:
-        rows = con.execute(
-            f"""SELECT paper_id, coalesce(versions[-1]."version", '') FROM papers
-                WHERE {" AND ".join(where)} ORDER BY paper_id""",
-            params,
-        ).fetchall()
-    base = arxiv_pdf_url.rstrip("/") + "/"
-    due = only_due(wh, [PdfTarget(pid, version, f"{base}{pid}{version}") for pid, version in rows])
-    return due if limit is None else due[:limit]
-
-
-def _record(wh: Warehouse, target: PdfTarget, url: str, **fields: object) -> None:
-    cols = ["paper_id", "version", "url", *fields]
-    values = [target.paper_id, target.version, url, *fields.values()]
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols[2:])
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    with wh.write() as con:
-        con.execute(
-            f"INSERT INTO pdfs ({quoted}) VALUES ({', '.join('?' * len(cols))}) "
-            f'ON CONFLICT (paper_id, "version") DO UPDATE SET {updates}',
-            values,
-        ).fetchall()
-
-
-def _attempts(wh: Warehouse, target: PdfTarget) -> int:
-    with wh.read() as con:
-        rows = con.execute(
-            'SELECT attempts FROM pdfs WHERE paper_id = ? AND "version" = ?',
-            [target.paper_id, target.version],
-        ).fetchall()
-    return int(rows[0][0]) if rows else 0
+    def quarantined(self, target: PdfTarget, url: str, reason: str, body: bytes) -> None:
+        """A bad body (kept at ``quarantine_path(target)`` when not empty) or a failed
+        download."""
 
 
 def fetch_pdfs(
-    wh: Warehouse,
+    sink: PdfSink,
     client: PoliteClient,
     home: Path,
     targets: Sequence[PdfTarget],
     *,
     on_done: Callable[[PdfTarget, str], None] | None = None,
 ) -> PdfCounts:
-    """Download, validate and record each target; bad bodies go to quarantine."""
+    """Download and validate each target, handing every outcome to ``sink``; bad bodies are
+    kept under ``quarantine/``."""
     with IsolatedWorker(VALIDATION_LIMITS) as worker:
-        return _fetch_all(wh, client, home, targets, on_done, worker)
+        return _fetch_all(sink, client, home, targets, on_done, worker)
+
+
+def quarantine_path(target: PdfTarget) -> PurePosixPath:
+    """Where a bad body of ``target`` is kept, relative to the home."""
+    return PurePosixPath("quarantine", *target.relative_path().with_suffix(".bin").parts)
+
+
+def _quarantine(
+    sink: PdfSink, home: Path, target: PdfTarget, url: str, reason: str, body: bytes
+) -> None:
+    if body:
+        _write_atomic(home / quarantine_path(target), body)
+    sink.quarantined(target, url, reason, body)
 
 
 def _fetch_all(
-    wh: Warehouse,
+    sink: PdfSink,
     client: PoliteClient,
     home: Path,
     targets: Sequence[PdfTarget],
@@ -252,7 +192,7 @@ def _fetch_all(
             except InvalidPdfError:
                 dest.unlink()
             else:
-                _record_ok(wh, target, url, rel, data, pages)
+                sink.ok(target, url, rel, data, pages)
                 counts.skipped += 1
                 if on_done:
                     on_done(target, "adopted")
@@ -261,7 +201,7 @@ def _fetch_all(
             resp = client.get(url)
         except TransientHTTPError as exc:
             consecutive_transient += 1
-            _quarantine(wh, home, target, url, f"download failed: {exc}", b"")
+            _quarantine(sink, home, target, url, f"download failed: {exc}", b"")
             counts.quarantined += 1
             if on_done:
                 on_done(target, "quarantined")
@@ -270,7 +210,7 @@ def _fetch_all(
             continue
         consecutive_transient = 0
         if resp.status_code != 200:
-            _quarantine(wh, home, target, url, f"HTTP {resp.status_code}", resp.content)
+            _quarantine(sink, home, target, url, f"HTTP {resp.status_code}", resp.content)
             counts.quarantined += 1
             if on_done:
                 on_done(target, "quarantined")
@@ -278,58 +218,14 @@ def _fetch_all(
         try:
             pages = validate_pdf(resp.content, scratch, worker=worker)
         except InvalidPdfError as exc:
-            _quarantine(wh, home, target, url, str(exc), resp.content)
+            _quarantine(sink, home, target, url, str(exc), resp.content)
             counts.quarantined += 1
             if on_done:
                 on_done(target, "quarantined")
             continue
         _write_atomic(dest, resp.content)
-        _record_ok(wh, target, url, rel, resp.content, pages)
+        sink.ok(target, url, rel, resp.content, pages)
         counts.ok += 1
         if on_done:
             on_done(target, "ok")
     return counts
-
-
-def _record_ok(
-    wh: Warehouse, target: PdfTarget, url: str, rel: PurePosixPath, data: bytes, pages: int
-) -> None:
-    _record(
-        wh,
-        target,
-        url,
-        path=str(rel),
-        sha256=hashlib.sha256(data).hexdigest(),
-        bytes=len(data),
-        pages=pages,
-        status="ok",
-        reason=None,
-        next_attempt_at=None,
-        fetched_at=datetime.now(UTC).replace(tzinfo=None),
-        attempts=_attempts(wh, target) + 1,
-    )
-
-
-def _quarantine(
-    wh: Warehouse, home: Path, target: PdfTarget, url: str, reason: str, body: bytes
-) -> None:
-    attempts = _attempts(wh, target) + 1
-    delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempts - 1))
-    now = datetime.now(UTC).replace(tzinfo=None)
-    kept = home / "quarantine" / target.relative_path().with_suffix(".bin")
-    if body:
-        _write_atomic(kept, body)
-    _record(
-        wh,
-        target,
-        url,
-        path=str(kept.relative_to(home)) if body else None,
-        sha256=hashlib.sha256(body).hexdigest() if body else None,
-        bytes=len(body),
-        pages=None,
-        status="quarantined",
-        reason=reason,
-        attempts=attempts,
-        next_attempt_at=now + delay,
-        fetched_at=now,
-    )

@@ -1,6 +1,6 @@
 """The DuckDB catalog: schema migrations, typed reads and writes, status, datasets."""
 
-from warehouse.db import RetryPolicy, Warehouse
+from warehouse.db import RetryPolicy, Warehouse, WarehouseSpec
 from warehouse.errors import WarehouseError
 from warehouse.migrate import current_version, ensure_current, latest_version, migrate
 
@@ -8,6 +8,7 @@ __all__ = [
     "RetryPolicy",
     "Warehouse",
     "WarehouseError",
+    "WarehouseSpec",
     "current_version",
     "ensure_current",
     "latest_version",

@@ -49,6 +49,24 @@ class RetryPolicy:
     timeout: float = 60.0
 
 
+@dataclass(frozen=True)
+class WarehouseSpec:
+    """What it takes to open a ``Warehouse``: small, picklable, and complete, so the lock
+    timeout and memory limit survive every hop (a Prefect task, a Dask worker, a child
+    process)."""
+
+    path: str
+    lock_timeout_s: float = 60.0
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+
+    def open(self) -> Warehouse:
+        return Warehouse(
+            self.path,
+            retry=RetryPolicy(timeout=self.lock_timeout_s),
+            memory_limit=self.memory_limit,
+        )
+
+
 class Warehouse:
     """A handle on one DuckDB catalog file (or an in-memory database for tests).
 
@@ -76,6 +94,18 @@ class Warehouse:
         # read-only connection to a file that this process holds open for writing, so read()
         # takes a cursor (a connection of its own, safe in another thread) of this one instead.
         self._held: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def spec(self) -> WarehouseSpec:
+        """The handle's settings, to reopen it elsewhere (``spec.open()``)."""
+        return WarehouseSpec(str(self.path), self.retry.timeout, self.memory_limit)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its spec: a file-backed handle crosses processes with its settings
+        (the retry policy's delays are the defaults there); an in-memory one cannot."""
+        if self.in_memory:
+            raise TypeError("an in-memory warehouse cannot leave its process")
+        return (_open_spec, (self.spec,))
 
     @property
     def in_memory(self) -> bool:
@@ -240,6 +270,10 @@ class HeldWriter:
             con, self._con = self._con, None
             self._wh._held = None
             con.close()
+
+
+def _open_spec(spec: WarehouseSpec) -> Warehouse:
+    return spec.open()
 
 
 def _first_line(exc: BaseException) -> str:

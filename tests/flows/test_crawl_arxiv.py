@@ -237,16 +237,45 @@ def test_prefect_flow_records_run_and_artifact(
 def test_retry_condition_is_transient_only() -> None:
     from prefect.states import Failed
 
-    from flows.crawl_arxiv import retry_transient_only
+    from flows.steps import retry_transient_only
     from sources.errors import OAIError, TransientHTTPError
 
     assert retry_transient_only(None, None, Failed(data=TransientHTTPError("503")))
     assert not retry_transient_only(None, None, Failed(data=OAIError("badArgument", "x")))
     assert not retry_transient_only(None, None, Failed(data=ValueError("x")))
+    # The one marker covers every transient root, and nothing else.
+    from annotation.errors import LabelStudioAPIError, LabelStudioUnavailableError
+    from warehouse.errors import CorruptDatabaseError, LockTimeoutError
+
+    assert retry_transient_only(None, None, Failed(data=LockTimeoutError("locked")))
+    assert retry_transient_only(None, None, Failed(data=LabelStudioUnavailableError("down")))
+    assert not retry_transient_only(None, None, Failed(data=CorruptDatabaseError("bad")))
+    assert not retry_transient_only(None, None, Failed(data=LabelStudioAPIError("x", 400, "")))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_scheduled_flow_refuses_a_bad_date_as_the_cli_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.app import command
+    from cli.errors import run_cli
+    from flows.crawl_arxiv import crawl_arxiv_flow
+
+    home = tmp_path / "home"
+    code = run_cli(command(), ["--home", str(home), "crawl", "arxiv", "--from", "2026-13-45"])
+    err = capsys.readouterr().err
+    assert code == 1 and "--from must be a date like 2026-11-01" in err
+    state = crawl_arxiv_flow(from_date="2026-13-45", pdfs=False, home=str(home), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(InvalidParameterError, match="--from must be a date like 2026-11-01"):
+        state.result()
+    wh = Warehouse(home / "warehouse.duckdb")
+    assert [r.flow for r in last_runs(wh)] == []  # refused before anything was recorded
 
 
 def test_id_lookup_with_requested_pdf_versions(wh: Warehouse, tmp_path: Path, shared: Path) -> None:
     from jobs.crawl_arxiv import crawl_arxiv_ids
+    from jobs.steps import InlineSteps
     from tests.arxiv_replay import cached_pdf, serve_api_recordings
 
     pdf = cached_pdf(PAPERS[0])
@@ -259,7 +288,7 @@ def test_id_lookup_with_requested_pdf_versions(wh: Warehouse, tmp_path: Path, sh
         for ids in (["2104.12255v1"], ["1605.08386"], ["0000.0000"]):
             counts = crawl_arxiv_ids(
                 wh, home=tmp_path, api_url=f"{srv.url}/api/query", pdf_url=f"{srv.url}/pdf/",
-                politeness=POLITE, ids=ids, pdfs=True, echo=lines.append,
+                politeness=POLITE, ids=ids, pdfs=True, steps=InlineSteps(lines.append),
             )  # fmt: skip
             total += counts.pdfs_ok
     assert total == 2, lines

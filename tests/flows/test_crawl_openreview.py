@@ -21,6 +21,7 @@ from jobs.crawl_openreview import OpenReviewConfig, crawl_openreview
 from tests.arxiv_replay import cached_pdf
 from tests.openreview_replay import PASSWORD, USER, V1_VENUE, V2_VENUE, serve_openreview
 from tests.replay import Fault, ReplayServer, Response
+from tests.warehouse.datasets.test_remote import s3  # noqa: F401 - the moto S3 fixture
 from warehouse import Warehouse
 from warehouse.papers import upsert_papers
 from warehouse.runs import last_runs
@@ -242,3 +243,28 @@ def test_prefect_flow_artifact_per_venue_and_decision(
     assert {(r["venue"], r["decision"]): r["papers"] for r in rows} == {
         (V2_VENUE, "Accept (Spotlight)"): 1, (V2_VENUE, "Reject"): 2,
     }  # fmt: skip
+
+
+def test_cli_crawl_openreview_mirrors_pdfs_to_the_store(
+    server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], s3: dict[str, Any],  # noqa: F811
+) -> None:  # fmt: skip
+    """Regression: `crawl openreview` used to skip the mirror that `crawl arxiv` ran."""
+    from cli.app import command
+    from cli.errors import run_cli
+
+    _env(server, monkeypatch)
+    monkeypatch.setenv("SCICURATE_PDF_STORE", "s3://scicurate-test/pdf-store")
+    monkeypatch.setenv("SCICURATE_S3_ENDPOINT_URL", s3["client_kwargs"]["endpoint_url"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    home = ["--home", str(tmp_path)]
+    assert run_cli(command(), [*home, "crawl", "openreview", "--venue", V2_VENUE, "--pdfs"]) == 0
+    out = capsys.readouterr().out
+    assert "pdfs mirrored 3" in out
+    with Warehouse(tmp_path / "warehouse.duckdb").read() as con:
+        uris = [
+            r[0] for r in con.execute("SELECT store_uri FROM pdfs WHERE status = 'ok'").fetchall()
+        ]
+    assert len(uris) == 3 and all(u.startswith("s3://scicurate-test/pdf-store/") for u in uris)

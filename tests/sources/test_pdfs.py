@@ -19,7 +19,6 @@ from sources.pdfs import (
     InvalidPdfError,
     PdfCounts,
     PdfTarget,
-    due_targets,
     fetch_pdfs,
     remove_stale_parts,
     validate_pdf,
@@ -27,6 +26,7 @@ from sources.pdfs import (
 from tests.replay import Fault, ReplayServer, Response
 from warehouse import Warehouse
 from warehouse.papers import upsert_papers
+from warehouse.pdfs import PdfLedger, due_targets
 
 PAPERS = sample_papers(3)
 PDF = sample_pdf(PAPERS[0])
@@ -97,7 +97,8 @@ def _fetch(wh: Warehouse, srv: ReplayServer, home: Path, ids: list[str] | None =
     client = PoliteClient(
         Politeness(min_interval=0, backoff_first=0.01, max_retry_wait=2, max_attempts=3)
     )
-    return fetch_pdfs(wh, client, home, due_targets(wh, ids, arxiv_pdf_url=f"{srv.url}/pdf/"))
+    targets = due_targets(wh, ids, arxiv_pdf_url=f"{srv.url}/pdf/")
+    return fetch_pdfs(PdfLedger(wh), client, home, targets)
 
 
 def test_download_store_and_skip(setup: tuple[Warehouse, ReplayServer], tmp_path: Path) -> None:

@@ -31,9 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from core.fs import pid_alive
 from warehouse.datasets.card import llamafactory_entry, render_card
 from warehouse.datasets.catalog import sync_catalog, version_dirs
-from warehouse.datasets.files import exclusive_lock, fsync_path, pid_alive, sha256_file
+from warehouse.datasets.files import exclusive_lock, fsync_path, sha256_file
 from warehouse.datasets.model import (
     CARD,
     LLAMAFACTORY,
