@@ -43,11 +43,12 @@ def build_cmd(
 ) -> None:
     """Build a dataset from the warehouse and publish it as a new version (if it changed)."""
     from jobs.export_datasets import export_datasets
+    from jobs.steps import InlineSteps
 
     app = app_context(ctx)
     [item] = export_datasets(
         app.warehouse(), app.settings.datasets_dir, [name], params={name: _params(param)},
-        echo=console.print,
+        steps=InlineSteps(console.print),
     )  # fmt: skip
     console.print(f"path: {item.result.path}")
     if item.diff:

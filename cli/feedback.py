@@ -40,24 +40,20 @@ def ingest_cmd(
     ],
 ) -> None:
     """Validate, consent-filter and PII-scrub feedback records, then store them (by id)."""
-    from annotation.ingest import ingest_file
-    from jobs.lineage import recorded_run
+    from jobs.feedback import ingest_feedback
 
     wh = app_context(ctx).warehouse()
     table = Table(title="feedback ingest", title_justify="left")
     for col in ("file", "records", "stored", "duplicates", "rejected", "no consent", "scrubbed"):
         table.add_column(col, justify="left" if col == "file" else "right")
-    with recorded_run(wh, "feedback-ingest", {"files": [f.name for f in files]}) as run:
-        for path in files:
-            r = ingest_file(wh, path)
-            table.add_row(
-                path.name, *(f"{n:,}" for n in (r.records, r.stored, r.duplicates, r.rejected,
-                                                r.no_consent, r.scrubbed))
-            )  # fmt: skip
-            for key, value in r.as_counts().items():
-                run[key] = run.get(key, 0) + value
+    results = ingest_feedback(wh, files)
+    for path, r in zip(files, results, strict=True):
+        table.add_row(
+            path.name, *(f"{n:,}" for n in (r.records, r.stored, r.duplicates, r.rejected,
+                                            r.no_consent, r.scrubbed))
+        )  # fmt: skip
     console.print(table)
-    if run.get("rejected"):
+    if any(r.rejected for r in results):
         console.print(
             "Rejected records and their reasons: scicurate warehouse sql "
             '"SELECT source_file, line_no, reason FROM feedback_rejects"'
@@ -73,25 +69,22 @@ def push_cmd(
     ] = 1000,
 ) -> None:
     """Send negative feedback to Label Studio as tasks with suggested error types."""
-    from annotation.push import push_negatives
-    from jobs.lineage import recorded_run
+    from jobs.feedback import push_feedback
 
     app = app_context(ctx)
     wh = app.warehouse()
     with (
         app.settings.label_studio_client() as client,
-        recorded_run(wh, "annotate-push", {"limit": limit}) as run,
         Progress(
             TextColumn("[bold]pushing"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar,  # fmt: skip
     ):
         task = bar.add_task("push", total=None)
-        result = push_negatives(
+        result = push_feedback(
             wh, client, project_title=app.settings.label_studio_project, limit=limit,
             batch_size=batch_size,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
-        run.update({"pushed": result.pushed, "reconciled": result.reconciled})
     console.print(
         f"project {result.project_id}: {result.pushed:,} tasks pushed in {result.batches} "
         f"batches" + (f", {result.reconciled} mappings recovered" if result.reconciled else "")
@@ -110,36 +103,28 @@ def sync_cmd(
     ] = True,
 ) -> None:
     """Pull new and edited annotations, decide consensus, and route them into datasets."""
-    from annotation.push import ensure_project
-    from annotation.sync import sync_annotations
-    from jobs.feedback import route_feedback
-    from jobs.lineage import recorded_run
+    from jobs.feedback import sync_annotations_job
+    from jobs.steps import InlineSteps
 
     app = app_context(ctx)
-    wh = app.warehouse()
-    with (
-        app.settings.label_studio_client() as client,
-        recorded_run(wh, "annotate-sync", {"route": route}) as run,
-    ):
-        project_id = ensure_project(client, app.settings.label_studio_project)
-        result = sync_annotations(wh, client, project_id)
-        run.update({"new": result.new, "edited": result.edited, "deleted": result.deleted})
-    console.print(
-        f"{result.tasks_seen:,} tasks read: {result.new:,} new annotations, {result.edited:,} "
-        f"edited, {result.deleted:,} deleted, {result.skipped:,} skips; consensus "
-        f"{result.consensus or '{}'}"
+    sync_annotations_job(
+        app.warehouse(),
+        label_studio=app.settings.label_studio_client,
+        project_title=app.settings.label_studio_project,
+        datasets_dir=app.settings.datasets_dir,
+        route=route,
+        steps=InlineSteps(console.print),
     )
-    if route:
-        route_feedback(wh, app.settings.datasets_dir, echo=console.print)
 
 
 @annotate_app.command("route", epilog="Example: scicurate annotate route")
 def route_cmd(ctx: typer.Context) -> None:
     """Rebuild and publish the feedback-fed datasets from the stored consensus."""
     from jobs.feedback import route_feedback
+    from jobs.steps import InlineSteps
 
     app = app_context(ctx)
-    route_feedback(app.warehouse(), app.settings.datasets_dir, echo=console.print)
+    route_feedback(app.warehouse(), app.settings.datasets_dir, steps=InlineSteps(console.print))
 
 
 @annotate_app.command("stats", epilog="Example: scicurate annotate stats --json")

@@ -59,23 +59,18 @@ def parse_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from jobs.lineage import recorded_run
     from jobs.parse_pdfs import parse_pdfs
 
     app = app_context(ctx)
     spec = app.settings.parse_spec(_check_parser(parser))
     wh = app.warehouse()
-    params = {"parser": parser, "limit": limit, "paper_ids": paper, "workers": workers}
-    with (
-        recorded_run(wh, "parse-pdfs", params) as run,
-        Progress(
-            TextColumn("[bold]parsing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar,
-    ):
+    with Progress(
+        TextColumn("[bold]parsing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task("parse", total=None)
         counts = parse_pdfs(
             wh,
@@ -84,11 +79,9 @@ def parse_cmd(
             limit=limit,
             paper_ids=paper,
             workers=workers,
-            run_id=run.run_id,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             storage_options=app.settings.storage_options(app.settings.pdf_store or ""),
         )
-        run.update({k: v for k, v in counts.as_dict().items() if type(v) is int})
     if not counts.documents:
         console.print("Nothing to parse: every verified PDF is parsed by this parser version.")
         return

@@ -122,7 +122,7 @@ def run_demo(settings: Settings, *, echo: Echo = print) -> DemoResult:
     echo(f"[4/{STEPS}] export-datasets (sft-title, cpt-corpus)")
     versions = export_datasets_flow(datasets=["sft-title", "cpt-corpus"], home=home)
 
-    result = DemoResult(status=status_flow(str(wh.path)))
+    result = DemoResult(status=status_flow(home))
     result.datasets.update(versions)
     echo(f"[5/{STEPS}] feedback: {DEMO_FEEDBACK} sample ratings into the inbox -> Label Studio")
     write_jsonl(sample_feedback(DEMO_FEEDBACK), settings.feedback_inbox / "demo-ratings.jsonl")
@@ -131,7 +131,7 @@ def run_demo(settings: Settings, *, echo: Echo = print) -> DemoResult:
     echo(f"[6/{STEPS}] report")
     result.report = write_report(wh, settings.home / "report")
     echo(f"[7/{STEPS}] status flow (publishes the `status` artifact)")
-    result.status = status_flow(str(wh.path))
+    result.status = status_flow(home)
     _summary(settings, result, echo)
     return result
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from warehouse import Warehouse
+from flows.steps import PrefectSteps
+from settings import load_settings
 from warehouse.status import StatusReport, collect_status
-
-
-@task(name="collect-status")
-def collect_status_task(warehouse_path: str) -> StatusReport:
-    return collect_status(Warehouse(Path(warehouse_path)))
 
 
 def status_markdown(report: StatusReport) -> str:
@@ -36,9 +30,10 @@ def status_markdown(report: StatusReport) -> str:
 
 
 @flow(name="status", description="Counts per pipeline stage, published as a table artifact.")
-def status_flow(warehouse_path: str) -> StatusReport:
+def status_flow(home: str | None = None) -> StatusReport:
     """Collect the status report and publish it as the ``status`` table artifact."""
-    report = collect_status_task(warehouse_path)
+    wh = load_settings(home=home).migrated_warehouse()
+    report = PrefectSteps().run("collect-status", collect_status, wh)
     create_table_artifact(
         key="status",
         table=[{"pipeline": s.pipeline, "stage": s.stage, "count": s.count} for s in report.stages],

@@ -1,4 +1,5 @@
-"""Building and publishing training sets: the ``export-datasets`` job and flow."""
+"""Job ``export-datasets``: build and publish training sets (composed once; the CLI and the
+flow call ``export_datasets``, a single build is ``build_dataset``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.lineage import recorded_run
+from jobs.steps import InlineSteps, Steps, ordered_mapper
 from warehouse.builders import BUILDERS
 from warehouse.builders.base import (
     BuildError,
@@ -89,10 +91,14 @@ def export_datasets(
     names: Sequence[str] = DEFAULT_DATASETS,
     *,
     params: dict[str, dict[str, str]] | None = None,
-    echo: Echo = log.info,
-    mapper: Mapper = local_map,
+    fan_out: bool = False,
+    steps: Steps | None = None,
 ) -> list[Exported]:
-    """Build and publish each dataset, recorded in ``runs``."""
+    """The job, recorded in ``runs``: build and publish each dataset. With ``fan_out`` the
+    builders' parallel steps (near-dedup sketches) go through ``steps.map`` (tasks on the
+    flow's Dask cluster); otherwise they run here."""
+    steps = steps or InlineSteps()
+    mapper = ordered_mapper(steps, "near-dedup") if fan_out else local_map
     exported = []
     with recorded_run(wh, "export-datasets", {"datasets": list(names)}) as run:
         for name in names:
@@ -103,14 +109,42 @@ def export_datasets(
             except NothingToBuildError as exc:
                 if len(names) == 1:
                     raise  # asked for this one dataset: say why it cannot be built
-                echo(f"{name}: skipped, {exc}")
+                steps.log(f"{name}: skipped, {exc}")
                 run[f"{name}_skipped"] = 1
                 continue
             r = item.result
             state = "published" if r.created else "unchanged, kept"
             sizes = ", ".join(f"{s} {n:,}" for s, n in r.rows.items())
-            echo(f"{name} v{r.version}: {state} ({sizes})")
+            steps.log(f"{name} v{r.version}: {state} ({sizes})")
             run[f"{name}_version"] = r.version
             run[f"{name}_rows"] = sum(r.rows.values())
             exported.append(item)
+    _publish(steps, exported)
     return exported
+
+
+def _publish(steps: Steps, exported: list[Exported]) -> None:
+    rows = []
+    for item in exported:
+        r, d = item.result, item.diff
+        rows.append(
+            {
+                "dataset": r.name,
+                "version": r.version,
+                "new_version": r.created,
+                **{f"rows_{split}": n for split, n in r.rows.items()},
+                "added": d.added if d else None,
+                "removed": d.removed if d else None,
+                "changed": d.changed if d else None,
+            }
+        )
+    markdown = (
+        "# export-datasets\n\n"
+        + "\n".join(
+            f"- `{r['dataset']}` v{r['version']}"
+            + (" (new)" if r["new_version"] else " (unchanged)")
+            for r in rows
+        )
+        + "\n\nTrainers: `scicurate datasets pull NAME@vN --to DIR` verifies every checksum."
+    )
+    steps.publish("export-datasets", markdown=markdown, table=rows)

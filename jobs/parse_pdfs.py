@@ -1,5 +1,7 @@
 """Job ``parse-pdfs``: parse verified PDFs not yet parsed by the current parser version.
 
+Composed once: the CLI, the flow and the Dask scale-out all call ``parse_pdfs``.
+
 Each PDF is parsed in an isolated child process (time, memory and page limits); several
 children run at once, one per worker thread, and the parent alone writes to the warehouse, one
 document (row + elements) per transaction. A crash, a timeout or a hostile file is stored as a
@@ -12,12 +14,15 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from jobs.lineage import recorded_run
+from jobs.steps import InlineSteps, Steps
 from parsers.base import Document
 from parsers.isolate import IsolatedWorker
 from parsers.run import ParseSpec, failed_document, parse_isolated, parser_version
@@ -124,6 +129,37 @@ def default_workers(spec: ParseSpec) -> int:
     return max(1, (os.cpu_count() or 1))
 
 
+def parse_one(
+    target: PendingPdf,
+    spec: ParseSpec,
+    storage_options: dict[str, Any] | None = None,
+    worker: IsolatedWorker | None = None,
+) -> Document:
+    """Parse one pending PDF in an isolated child (``worker``'s, or one of its own), fetching
+    it from object storage first when this machine lacks the file. Runs wherever a step runs:
+    a thread here, or a task on a Dask worker."""
+    try:
+        materialise(target.path, target.store_uri, target.sha256, storage_options or {})
+    except PdfStoreError as exc:
+        return failed_document(spec, str(exc))
+    if worker is not None:
+        return parse_isolated(target.path, spec, worker)
+    with IsolatedWorker(spec.limits()) as own:
+        doc = parse_isolated(target.path, spec, own)
+    doc.metadata["executor"] = _where()
+    return doc
+
+
+def _where() -> str:
+    """Where a step ran: a Dask worker's address, or "local"."""
+    try:
+        from distributed import get_worker
+
+        return f"dask:{get_worker().address}"
+    except (ImportError, ValueError):
+        return "local"
+
+
 def parse_pdfs(
     wh: Warehouse,
     home: Path,
@@ -132,12 +168,48 @@ def parse_pdfs(
     limit: int | None = None,
     paper_ids: list[str] | None = None,
     workers: int | None = None,
-    run_id: str | None = None,
     progress: Progress | None = None,
     storage_options: dict[str, Any] | None = None,
+    fan_out: bool = False,
+    steps: Steps | None = None,
 ) -> ParseCounts:
-    """Parse every pending PDF (or ``limit`` of them, or those of ``paper_ids``). A PDF
-    missing from local disk but mirrored to object storage is fetched first."""
+    """The job, recorded in ``runs``: parse every pending PDF (or ``limit`` of them, or those
+    of ``paper_ids``). A PDF missing from local disk but mirrored to object storage is fetched
+    first. PDFs are parsed by ``workers`` threads here, each driving an isolated child, or,
+    with ``fan_out``, as one step each through ``steps.map`` (tasks on the flow's Dask
+    cluster); either way this process alone writes, one document per transaction."""
+    steps = steps or InlineSteps()
+    params = {
+        "parser": spec.parser, "limit": limit, "paper_ids": paper_ids, "workers": workers,
+        "executor": "steps" if fan_out else "local",
+    }  # fmt: skip
+    with recorded_run(wh, "parse-pdfs", params) as run:
+        counts = _parse_pending(
+            wh, home, spec, limit, paper_ids, workers, progress, storage_options or {},
+            fan_out, steps, run.run_id,
+        )  # fmt: skip
+        run.update({k: v for k, v in counts.as_dict().items() if type(v) is int})
+    steps.publish("parse-pdfs", markdown=summary_markdown(counts), table=summary_rows(counts))
+    steps.log(
+        f"parsed {counts.documents} documents ({counts.pages} pages, "
+        f"{counts.pages_per_s:.1f} pages/s): {counts.ok} ok, {counts.failed} failed"
+    )
+    return counts
+
+
+def _parse_pending(
+    wh: Warehouse,
+    home: Path,
+    spec: ParseSpec,
+    limit: int | None,
+    paper_ids: list[str] | None,
+    workers: int | None,
+    progress: Progress | None,
+    storage_options: dict[str, Any],
+    fan_out: bool,
+    steps: Steps,
+    run_id: str,
+) -> ParseCounts:
     version = parser_version(spec)
     counts = ParseCounts(parser=spec.parser, parser_version=version)
     todo = pending_pdfs(
@@ -145,34 +217,86 @@ def parse_pdfs(
     )
     if not todo:
         return counts
+    start = time.perf_counter()
+    if fan_out:
+        results = steps.map(
+            "parse-pdf", partial(parse_one, spec=spec, storage_options=storage_options), todo
+        )
+    else:
+        results = _on_threads(todo, spec, storage_options, workers)
+    try:
+        for done, (i, doc) in enumerate(results, 1):
+            store_result(wh, todo[i], doc, spec, version, run_id, counts)
+            if progress is not None:
+                progress(done, len(todo))
+    finally:
+        counts.seconds = time.perf_counter() - start
+    return counts
+
+
+def _on_threads(
+    todo: list[PendingPdf],
+    spec: ParseSpec,
+    storage_options: dict[str, Any],
+    workers: int | None,
+) -> Iterator[tuple[int, Document]]:
+    """Parse on a pool of threads, each reusing one isolated child; yields as each is done."""
     n_workers = max(1, min(workers or default_workers(spec), len(todo)))
     local = threading.local()
     opened: list[IsolatedWorker] = []
     lock = threading.Lock()
 
-    def job(target: PendingPdf) -> tuple[PendingPdf, Document]:
-        try:
-            materialise(target.path, target.store_uri, target.sha256, storage_options or {})
-        except PdfStoreError as exc:
-            return target, failed_document(spec, str(exc))
+    def one(i: int) -> tuple[int, Document]:
         worker = getattr(local, "worker", None)
         if worker is None:
             worker = local.worker = IsolatedWorker(spec.limits())
             with lock:
                 opened.append(worker)
-        return target, parse_isolated(target.path, spec, worker)
+        return i, parse_one(todo[i], spec, storage_options, worker)
 
-    start = time.perf_counter()
     try:
         with ThreadPoolExecutor(n_workers, thread_name_prefix="parse") as pool:
-            futures = [pool.submit(job, t) for t in todo]
-            for done, future in enumerate(as_completed(futures), 1):
-                target, doc = future.result()
-                store_result(wh, target, doc, spec, version, run_id, counts)
-                if progress is not None:
-                    progress(done, len(todo))
+            futures = [pool.submit(one, i) for i in range(len(todo))]
+            for future in as_completed(futures):
+                yield future.result()
     finally:
         for worker in opened:
             worker.close(kill=True)
-        counts.seconds = time.perf_counter() - start
-    return counts
+
+
+def summary_rows(counts: ParseCounts) -> list[dict[str, Any]]:
+    rows = [
+        {"what": key, "value": value}
+        for key, value in counts.as_dict().items()
+        if not isinstance(value, dict)
+    ]
+    rows += [{"what": f"failed: {k}", "value": v} for k, v in counts.failures.items()]
+    rows += [{"what": f"quality {k}", "value": v} for k, v in sorted(counts.quality.items())]
+    return rows
+
+
+def summary_markdown(counts: ParseCounts) -> str:
+    lines = [
+        "# parse-pdfs",
+        "",
+        f"{counts.documents} documents, {counts.pages} pages in {counts.seconds:.1f} s "
+        f"({counts.pages_per_s:.1f} pages/s) with `{counts.parser}` {counts.parser_version}.",
+        "",
+        f"- ok {counts.ok}, low quality {counts.low_quality}, needs OCR {counts.needs_ocr}, "
+        f"failed {counts.failed}; {counts.fallback_pages} pages fell back to PyMuPDF",
+    ]
+    if counts.quality:
+        lines.append(
+            "- quality: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.quality.items()))
+        )
+    if counts.failures:
+        lines += ["", "## Failures by reason", ""]
+        lines += [f"- {reason}: {n}" for reason, n in counts.failures.most_common()]
+        lines += [
+            "",
+            'Next steps: `scicurate warehouse sql "SELECT paper_id, reason FROM documents '
+            "WHERE status = 'failed'\"` lists them; a timeout or memory limit can be raised with "
+            "`SCICURATE_PARSE_TIMEOUT_S` / `SCICURATE_PARSE_MEMORY_MB`, and documents needing "
+            "OCR go to `--parser nougat` on a GPU machine.",
+        ]
+    return "\n".join(lines)

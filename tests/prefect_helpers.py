@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
 from typing import Any
 from uuid import UUID
 
@@ -34,3 +37,22 @@ def artifact_rows(key: str, flow_run_id: UUID | None) -> list[dict[str, Any]]:
     assert artifact.type == "table"
     data = artifact.data
     return list(data if isinstance(data, list) else json.loads(data))
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], grace_s: float = 30.0) -> int | None:
+    """SIGTERM a child's whole process group, wait up to ``grace_s``, then SIGKILL the group.
+
+    A Prefect worker or server on a loaded machine can take longer than its grace to exit
+    after its runs are done; a test's teardown must still end, and leave nothing behind.
+    Returns the exit code (None only if even SIGKILL did not reap it within 10 s).
+    """
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break  # the group is gone already
+        try:
+            return proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.poll()

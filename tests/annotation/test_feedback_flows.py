@@ -103,6 +103,10 @@ def test_annotate_cli_push_sync_stats(
     assert run_cli(command(), ["annotate", "sync"]) == 0
     out = capsys.readouterr().out
     assert "0 new annotations" in out
+    # One job, one run name, whoever runs it (the CLI used to record "annotate-sync").
+    with Warehouse(home / "warehouse.duckdb").read() as con:
+        names = [r[0] for r in con.execute("SELECT flow FROM runs ORDER BY started_at").fetchall()]
+    assert names.count("sync-annotations") == 1 and "annotate-sync" not in names
     assert run_cli(command(), ["annotate", "stats"]) == 0
     assert "queue depth" in capsys.readouterr().out
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "0" * 40)

@@ -23,7 +23,7 @@ def test_status_flow_publishes_table_artifact(wh: Warehouse) -> None:
             "VALUES ('p0', 'v1', 'u', 'quarantined', 'truncated PDF')"
         )
 
-    state = status_flow(str(wh.path), return_state=True)
+    state = status_flow(str(wh.path.parent), return_state=True)  # type: ignore[union-attr]
     assert state.is_completed()
     report = state.result()
     assert report.count("papers") == 4

@@ -92,3 +92,18 @@ def test_in_memory_warehouse_writes_through_the_writer(mem_wh: Warehouse) -> Non
         con.execute("INSERT INTO crawl_state (source, scope) VALUES ('a', '1')")
     with mem_wh.read() as con:
         assert con.execute("SELECT count(*) FROM crawl_state").fetchall() == [(1,)]
+
+
+def test_a_warehouse_crosses_processes_with_its_settings(tmp_path: Path) -> None:
+    """Pickled as its spec: the lock timeout and memory limit survive a task or worker hop."""
+    import pickle
+
+    from warehouse import WarehouseSpec
+
+    spec = WarehouseSpec(str(tmp_path / "w.duckdb"), lock_timeout_s=7.5, memory_limit="256MB")
+    wh = spec.open()
+    clone = pickle.loads(pickle.dumps(wh))
+    assert clone.spec == spec == wh.spec
+    assert clone.retry.timeout == 7.5 and clone.memory_limit == "256MB"
+    with pytest.raises(TypeError, match="in-memory"):
+        pickle.dumps(Warehouse(":memory:"))
