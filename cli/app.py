@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from cli.context import AppContext, app_context
 from cli.crawl import crawl_app, import_app
 from cli.datasets import datasets_app
+from cli.digest import register as register_digest
 from cli.errors import entry
 from cli.feedback import annotate_app, feedback_app
 from cli.ops import register as register_ops
@@ -44,6 +45,7 @@ app.add_typer(datasets_app, name="datasets")
 app.add_typer(parse_app, name="parse")
 app.add_typer(feedback_app, name="feedback")
 app.add_typer(annotate_app, name="annotate")
+register_digest(app)
 register_ops(app)
 
 

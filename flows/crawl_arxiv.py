@@ -1,4 +1,6 @@
-"""The Prefect flow ``crawl-arxiv``: an adapter over ``jobs.crawl_arxiv``."""
+"""The Prefect flow ``crawl-arxiv``: an adapter over ``jobs.crawl_arxiv``, followed by the
+day's digest (``jobs.digest``), published as the ``digest`` artifact and written under the
+home as ``digests/YYYY-MM-DD.md``."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from prefect import flow
 
 from flows.steps import PrefectSteps
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, crawl_arxiv
+from jobs.digest import daily_digest, latest_announcement
 from settings import load_settings
 
 
@@ -20,8 +23,10 @@ def crawl_arxiv_flow(
 ) -> dict[str, int]:
     """Parameters default to the scheduled crawl: cs.AI, cs.CV and cs.LG from the watermark."""
     settings = load_settings(home=home)
+    wh = settings.migrated_warehouse()
+    steps = PrefectSteps()
     counts = crawl_arxiv(
-        settings.migrated_warehouse(),
+        wh,
         home=settings.home,
         oai_url=str(settings.arxiv_oai_url),
         pdf_url=str(settings.arxiv_pdf_url),
@@ -32,6 +37,11 @@ def crawl_arxiv_flow(
         max_records=max_records,
         pdfs=pdfs,
         pdf_store=settings.pdf_store_client(),
-        steps=PrefectSteps(),
+        steps=steps,
     )
+    # The day's digest: the newest announcement day among the papers this crawl stored.
+    day = latest_announcement(wh, counts.paper_ids)
+    if day is not None:
+        _, path = steps.run("digest", daily_digest, wh, settings.home, day, steps=steps)
+        steps.log(f"digest of {day} written to {path}")
     return counts.as_counts()

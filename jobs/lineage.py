@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,23 @@ def current_prefect_run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
+_claimed: set[str] = set()  # Prefect flow-run ids already given to a job in this process
+_claimed_lock = threading.Lock()
+
+
+def _run_id_for_job() -> str | None:
+    """The Prefect flow-run id for the first job a flow run records, None (a fresh id) for any
+    later or nested one, so two jobs of one flow run never share a ``runs`` row."""
+    run_id = current_prefect_run_id()
+    if run_id is None:
+        return None
+    with _claimed_lock:
+        if run_id in _claimed:
+            return None
+        _claimed.add(run_id)
+    return run_id
+
+
 class RunCounts(dict[str, int]):
     """The counts a run reports, and the id it is recorded under."""
 
@@ -31,11 +49,12 @@ class RunCounts(dict[str, int]):
 
 @contextmanager
 def recorded_run(wh: Warehouse, flow: str, params: dict[str, Any]) -> Iterator[RunCounts]:
-    """Record a run around the block; the block fills the yielded counts.
+    """Record a run around the block; the block fills the yielded counts. Inside a Prefect
+    flow run, the first job recorded takes the flow run's id (lineage to the UI).
 
     The run is marked ``failed`` with the error's message if the block raises.
     """
-    run = start_run(wh, flow, params, run_id=current_prefect_run_id())
+    run = start_run(wh, flow, params, run_id=_run_id_for_job())
     counts = RunCounts(run.run_id)
     try:
         yield counts

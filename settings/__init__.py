@@ -164,6 +164,10 @@ class Settings(BaseSettings):
             str(self.label_studio_url), self.label_studio_api_key.get_secret_value()
         )
 
+    def llm_politeness(self) -> Politeness:
+        """An OpenAI-compatible endpoint: no spacing of our own, 429/5xx waited out briefly."""
+        return Politeness(min_interval=0, timeout=self.http_timeout_s, max_retry_wait=120)
+
     def arxiv_politeness(self) -> Politeness:
         return Politeness(
             min_interval=self.arxiv_min_interval_s,

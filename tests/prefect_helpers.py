@@ -11,8 +11,22 @@ from typing import Any
 from uuid import UUID
 
 
+def artifact_markdown(key: str, flow_run_id: UUID | None) -> str:
+    """The text of the Markdown artifact ``key`` published by the flow run ``flow_run_id``."""
+    artifact = _one_artifact(key, flow_run_id)
+    assert artifact.type == "markdown"
+    return str(artifact.data)
+
+
 def artifact_rows(key: str, flow_run_id: UUID | None) -> list[dict[str, Any]]:
     """The rows of the table artifact ``key`` published by the flow run ``flow_run_id``."""
+    artifact = _one_artifact(key, flow_run_id)
+    assert artifact.type == "table"
+    data = artifact.data
+    return list(data if isinstance(data, list) else json.loads(data))
+
+
+def _one_artifact(key: str, flow_run_id: UUID | None) -> Any:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -33,10 +47,7 @@ def artifact_rows(key: str, flow_run_id: UUID | None) -> list[dict[str, Any]]:
 
     artifacts = asyncio.run(read())
     assert len(artifacts) == 1, f"expected one {key!r} artifact for the run, got {len(artifacts)}"
-    [artifact] = artifacts
-    assert artifact.type == "table"
-    data = artifact.data
-    return list(data if isinstance(data, list) else json.loads(data))
+    return artifacts[0]
 
 
 def stop_process_group(proc: subprocess.Popen[bytes], grace_s: float = 30.0) -> int | None:

@@ -209,7 +209,7 @@ def test_prefect_flow_records_run_and_artifact(
     server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.crawl_arxiv import crawl_arxiv_flow
-    from tests.prefect_helpers import artifact_rows
+    from tests.prefect_helpers import artifact_markdown, artifact_rows
 
     monkeypatch.setenv("SCICURATE_ARXIV_OAI_URL", f"{server.url}/oai")
     monkeypatch.setenv("SCICURATE_ARXIV_PDF_URL", f"{server.url}/pdf/")
@@ -229,9 +229,18 @@ def test_prefect_flow_records_run_and_artifact(
     [run_row] = [r for r in last_runs(wh) if r.flow == "crawl-arxiv"]
     assert run_row.status == "completed" and run_row.counts["pdfs_ok"] == 10
     assert run_row.run_id == str(state.state_details.flow_run_id)  # lineage = Prefect's id
+    # The digest that followed in the same flow run is a run of its own, not an overwrite.
+    [digest_run] = [r for r in last_runs(wh) if r.flow == "digest"]
+    assert digest_run.run_id != run_row.run_id and digest_run.counts["papers"] >= 1
 
     rows = artifact_rows("crawl-arxiv", state.state_details.flow_run_id)
     assert {r["count"]: r["value"] for r in rows}["new"] == 10
+    # The day's digest: the newest announcement day among the crawled papers.
+    [digest_file] = (tmp_path / "digests").glob("*.md")
+    text = artifact_markdown("digest-summary", state.state_details.flow_run_id)
+    assert text == digest_file.read_text()
+    assert text.startswith(f"# scicurate digest: arXiv papers announced {digest_file.stem}")
+    assert "https://arxiv.org/abs/" in text
 
 
 def test_retry_condition_is_transient_only() -> None:

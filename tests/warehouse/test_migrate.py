@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "crawl_state",
     "runs",
     "rejects",
+    "digest_summaries",
 }
 
 
