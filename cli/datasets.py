@@ -59,6 +59,74 @@ def build_cmd(
         )
 
 
+@datasets_app.command(
+    "mix",
+    epilog="Examples: scicurate datasets mix sft-mix --from sft-title:0.3 --from "
+    "sft-corrections@v2:0.7  ·  scicurate datasets mix sft-mix --from sft-title --from "
+    "sft-review --strategy temperature --temperature 2 --total 50000  ·  "
+    "scicurate datasets mix --spec mix.toml",
+)
+def mix_cmd(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="The mixture's dataset name.")] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--from", help="A source NAME[@vN][:WEIGHT]. Repeatable."),
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option(help="proportional (weights as shares), temperature, or capped.")
+    ] = "proportional",
+    temperature: Annotated[
+        float, typer.Option(help="temperature: share ∝ size^(1/T); T=1 keeps sizes.")
+    ] = 1.0,
+    cap: Annotated[int | None, typer.Option(min=1, help="capped: at most N rows a source.")] = None,
+    total: Annotated[int | None, typer.Option(min=1, help="Rows in the train split.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    instructions: Annotated[
+        str, typer.Option(help="single, or varied: several phrasings per task.")
+    ] = "single",
+    spec_file: Annotated[
+        Path | None,
+        typer.Option("--spec", exists=True, dir_okay=False, help="A mixture spec (TOML)."),
+    ] = None,
+) -> None:
+    """Publish a training mixture of dataset versions as a dataset version of its own."""
+    from jobs.mix_datasets import mix_datasets
+    from jobs.steps import InlineSteps
+    from warehouse.mixtures import MixSpec, load_spec, parse_source
+
+    if spec_file is not None:
+        if name or sources:
+            raise typer.BadParameter("--spec cannot be combined with NAME or --from")
+        spec = load_spec(spec_file)
+    else:
+        if not name:
+            raise typer.BadParameter("give the mixture a NAME (or use --spec FILE)")
+        spec = MixSpec(
+            name=name, sources=tuple(parse_source(s) for s in sources or []),
+            strategy=strategy, temperature=temperature, cap=cap, total=total, seed=seed,
+            instructions=instructions,
+        ).check()  # fmt: skip
+    app = app_context(ctx)
+    result = mix_datasets(
+        app.warehouse(), app.settings.datasets_dir, spec, steps=InlineSteps(console.print)
+    )
+    table = Table(title=f"{spec.name} v{result.publish.version}", title_justify="left")
+    for col in ("source", "target", "realised (train)", "train rows", "duplicates dropped"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    stats = result.stats
+    for src, target in stats["target_shares"].items():
+        table.add_row(
+            escape(src),
+            f"{target:.2%}",
+            f"{stats['realised_shares'].get('train', {}).get(src, 0):.2%}",
+            f"{stats['rows'].get('train', {}).get(src, 0):,}",
+            f"{stats['dropped_duplicates'].get(src, 0):,}",
+        )
+    console.print(table)
+    console.print(f"path: {result.publish.path}")
+
+
 @datasets_app.command("list", epilog="Example: scicurate datasets list")
 def list_cmd(ctx: typer.Context) -> None:
     """Every published version, with its rows per split."""

@@ -6,6 +6,7 @@ from prefect import flow
 
 from flows.steps import PrefectSteps, on_task_runner
 from jobs.export_datasets import DEFAULT_DATASETS, Exported, export_datasets
+from jobs.mix_datasets import mixture_specs, rebuild_mixtures
 from settings import load_settings
 
 
@@ -33,4 +34,10 @@ def export_datasets_flow(
         exported = on_task_runner("export-datasets-dask", runner, lambda: job(True))
     else:
         exported = job(False)
-    return {item.result.name: item.result.version for item in exported}
+    versions = {item.result.name: item.result.version for item in exported}
+    # Named mixtures (specs under <home>/mixtures/) follow their sources' new versions.
+    mixed = rebuild_mixtures(
+        wh, settings.datasets_dir, mixture_specs(settings.mixtures_dir), steps=PrefectSteps()
+    )
+    versions.update({m.publish.name: m.publish.version for m in mixed})
+    return versions

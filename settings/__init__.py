@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         return self.home / "datasets"
 
     @property
+    def mixtures_dir(self) -> Path:
+        """Named mixture specs (``*.toml``) that export-datasets rebuilds."""
+        return self.home / "mixtures"
+
+    @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
 

@@ -32,6 +32,14 @@ INSTRUCTION = (
     "write a review with four sections: significance and novelty, reasons for acceptance, "
     "reasons for rejection, and suggestions for improvement."
 )
+# Phrasings a mixture may vary between (``datasets mix --instructions varied``).
+INSTRUCTIONS = (
+    INSTRUCTION,
+    "Review this machine learning paper as a conference reviewer would. Cover its significance "
+    "and novelty, reasons to accept, reasons to reject, and suggestions for improvement.",
+    "Act as a careful peer reviewer. For the paper below, write sections on significance and "
+    "novelty, reasons for acceptance, reasons for rejection, and suggestions for improvement.",
+)
 SECTIONS = (
     ("significance", "Significance and novelty"),
     ("reasons_accept", "Reasons for acceptance"),

@@ -24,6 +24,14 @@ INSTRUCTION = (
     "If you are an expert in writing papers, please generate a good paper title for this paper "
     "based on other authors' descriptions of their abstracts."
 )
+# Phrasings a mixture may vary between (``datasets mix --instructions varied``); the first is
+# ChatGenTitle's, the one this builder writes.
+INSTRUCTIONS = (
+    INSTRUCTION,
+    "Write a concise, informative title for the paper with this abstract.",
+    "Here is the abstract of a scientific paper. Suggest the title its authors would give it.",
+    "Read the abstract below and propose a fitting title for the paper.",
+)
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 SCHEMA = pa.schema(
     [
