@@ -24,8 +24,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SIZES = [int(a) for a in sys.argv[1:4]] if len(sys.argv) > 3 else [2_000_000, 200_000, 5_000]
-TOTAL = int(sys.argv[4]) if len(sys.argv) > 4 else 500_000
+CHILD = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].startswith("--child-") else None
+ARGS = sys.argv[3:] if CHILD else sys.argv[1:]  # a child gets: --child-KIND ROOT [sizes]
+SIZES = [int(a) for a in ARGS[:3]] if len(ARGS) >= 3 else [2_000_000, 200_000, 5_000]
+TOTAL = int(ARGS[3]) if len(ARGS) > 3 else 500_000
 WEIGHTS = [0.6, 0.3, 0.1]
 NAMES = ["big", "mid", "small"]
 
@@ -100,16 +102,21 @@ def child(kind: str, root: Path) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("--child-mix", "--child-raw"):
-        child(sys.argv[1].removeprefix("--child-"), Path(sys.argv[2]))
+    if CHILD == "--child-setup":
+        setup(Path(sys.argv[2]))
+        return
+    if CHILD in ("--child-mix", "--child-raw"):
+        child(CHILD.removeprefix("--child-"), Path(sys.argv[2]))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        setup(root)
+        # Each step in its own process: a child inherits its parent's peak RSS across exec.
+        subprocess.run([sys.executable, __file__, "--child-setup", str(root), *ARGS],
+                       check=True)  # fmt: skip
         results = {}
         for kind in ("raw", "mix"):
             done = subprocess.run(
-                [sys.executable, __file__, f"--child-{kind}", str(root)],
+                [sys.executable, __file__, f"--child-{kind}", str(root), *ARGS],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             results[kind] = json.loads(done.stdout.strip().splitlines()[-1])
