@@ -201,13 +201,11 @@ def _build(
                     "WHERE src = ? AND instruction = ?",
                     [list(variants), len(variants), i, variants[0]],
                 )
-    key = "coalesce(instruction, '')" if "instruction" in columns else "''"
-    key += " || chr(31) || coalesce(input, '')" if "input" in columns else ""
-    key = key if key != "''" else "sample_id"
+    key = ", ".join(f'"{c}"' for c in ("instruction", "input") if c in columns) or "sample_id"
     con.execute(
         f"""CREATE TEMP TABLE ranked AS
         SELECT *, md5(? || chr(31) || sample_id) AS h,
-               row_number() OVER (PARTITION BY md5({key})
+               row_number() OVER (PARTITION BY {key}
                    ORDER BY CASE split WHEN 'test' THEN 0 WHEN 'validation' THEN 1 ELSE 2 END,
                             src, md5(? || chr(31) || sample_id)) AS dup
         FROM rows""",
