@@ -125,7 +125,7 @@ def push_negatives(
             "SELECT count(*) FROM annotation_tasks WHERE project_id = ?", [project_id]
         ).fetchone()
     mapped = int(row[0]) if row else 0
-    if int(client.project(project_id).get("task_number") or 0) > mapped:
+    if client.task_count(project_id) > mapped:
         result.reconciled = reconcile(wh, client, project_id)
     pending = _queued(wh, limit)
     result.queued_before = len(pending)
