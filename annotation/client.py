@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -32,7 +32,7 @@ from annotation.errors import LabelStudioAPIError, LabelStudioUnavailableError
 from core.http import TRANSIENT_STATUS, retry_after_seconds
 
 if TYPE_CHECKING:
-    from label_studio_sdk import LabelStudio
+    from label_studio_sdk import ImportApiRequest, LabelStudio
     from label_studio_sdk.core.pagination import SyncPager
 
 log = logging.getLogger(__name__)
@@ -250,11 +250,11 @@ class LabelStudioClient:
 
     def import_tasks(self, project_id: int, tasks: list[dict[str, Any]]) -> list[int]:
         """Create tasks (``{"data": ..., "predictions": [...]}``); their ids, in order."""
-        from label_studio_sdk import ImportApiRequest
-
-        # Unchecked construction: the SDK's PredictionRequest requires a `task` id, which a
-        # prediction imported along with its task cannot have yet (the server assigns it).
-        request = [ImportApiRequest.model_construct(**t) for t in tasks]
+        # The tasks go as the JSON objects they are: the SDK serialises mappings unchanged, and
+        # its ImportApiRequest models would not fit (their PredictionRequest requires a `task`
+        # id, which a prediction imported with its task cannot have yet) and cost about 0.2 s
+        # a batch of 1000 to build even unchecked, a fifth of the import itself.
+        request = cast("list[ImportApiRequest]", tasks)
         with self._errors("import tasks"):
             answer = self._sdk.projects.import_tasks(
                 project_id,
