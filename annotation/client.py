@@ -166,7 +166,8 @@ class LabelStudioClient:
             raise LabelStudioUnavailableError(self._mask(message)) from None
         except ApiError as exc:
             status = exc.status_code or 0
-            detail = _detail(self._masked(exc.body)) if status >= 400 else "the answer is not JSON"
+            ok = 200 <= status < 400  # the SDK raises ApiError for a 2xx it cannot parse too
+            detail = "the answer is not JSON" if ok else _detail(self._masked(exc.body))
             raise LabelStudioAPIError(what, status, detail) from None
         except ParsingError as exc:
             raise LabelStudioAPIError(

@@ -149,3 +149,13 @@ def test_the_key_never_reaches_an_error_or_a_log(
     texts.append(caplog.text)
     for text in texts:
         assert KEY not in text
+
+
+def test_an_answer_that_is_not_json_is_an_api_error(server: ReplayServer) -> None:
+    server.add("/api/projects/10/", Response(200, b"<html>a login page</html>", {}, "text/html"))
+    with (
+        LabelStudioClient(server.url, KEY, QUICK) as c,
+        pytest.raises(LabelStudioAPIError, match=r"HTTP 200.*not JSON"),
+    ):
+        c.task_count(10)
+    assert len(server.requests_to("/api/projects/10/")) == 1
