@@ -2,12 +2,22 @@
 
 Feedback text reaches the expert only as escaped HTML (``task_data``): a query that contains
 ``<script>`` shows as text and never runs, whatever Label Studio does with the value.
+
+The config and the predictions made for it are checked here, without a server, by the SDK's
+``LabelInterface`` (tag names, ``toName`` links, choice values); the server still validates the
+config once more before a push.
 """
 
 from __future__ import annotations
 
+import functools
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from annotation.errors import LabelConfigError
+
+if TYPE_CHECKING:
+    from label_studio_sdk.label_interface.interface import LabelInterface
 
 PROJECT_TITLE = "scicurate error triage"
 
@@ -60,6 +70,34 @@ def label_config() -> str:
   <TextArea name="note" toName="answer" rows="2" editable="true" maxSubmissions="1"/>
 </View>
 """
+
+
+def parse_config(config: str) -> LabelInterface:
+    """The config parsed and validated by the SDK's ``LabelInterface``; raise if invalid."""
+    # Imported here: the SDK's label interface takes a second or two to import.
+    from label_studio_sdk.label_interface.interface import LabelInterface
+
+    try:
+        interface = LabelInterface(config)
+        interface.validate()  # type: ignore[no-untyped-call]
+    except Exception as exc:  # noqa: BLE001 - the SDK raises several kinds, none of them ours
+        raise LabelConfigError(f"the labeling config is invalid: {exc}") from None
+    return interface
+
+
+@functools.cache
+def _interface() -> LabelInterface:
+    return parse_config(label_config())
+
+
+def check_prediction(prediction: dict[str, Any]) -> None:
+    """Raise unless the prediction fits our labeling config (names, types, choice values)."""
+    # The SDK's label interface is not annotated.
+    errors = _interface().validate_prediction(prediction, return_errors=True)  # type: ignore[no-untyped-call]
+    if errors:
+        raise LabelConfigError(
+            "a prediction does not fit the labeling config: " + "; ".join(map(str, errors))
+        )
 
 
 def _escaped(text: str) -> str:

@@ -25,5 +25,9 @@ class LabelStudioAPIError(AnnotationError):
         super().__init__(f"Label Studio refused to {what} (HTTP {status}): {detail}"[:600])
 
 
+class LabelConfigError(AnnotationError):
+    """The labeling config, or a prediction made for it, does not hold together."""
+
+
 class NotConfiguredError(AnnotationError):
     """No Label Studio URL or API key is configured."""

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from annotation.client import LabelStudioClient
-from annotation.config import PROJECT_TITLE, label_config, task_data
+from annotation.config import PROJECT_TITLE, check_prediction, label_config, parse_config, task_data
 from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
 from warehouse.db import Warehouse
 
@@ -36,6 +36,7 @@ class PushResult:
 
 def ensure_project(client: LabelStudioClient, title: str = PROJECT_TITLE) -> int:
     config = label_config()
+    parse_config(config)  # locally first: a clear message without a round trip
     client.validate_config(config)
     return client.ensure_project(
         title,
@@ -104,8 +105,9 @@ def _queued(wh: Warehouse, limit: int | None) -> list[dict[str, Any]]:
 def task_for(fb: dict[str, Any]) -> dict[str, Any]:
     contexts = json.loads(fb["contexts"]) if isinstance(fb["contexts"], str) else fb["contexts"]
     fb = {**fb, "contexts": contexts or []}
-    sug = suggest(fb["query"], fb["answer"], fb["contexts"])
-    return {"data": task_data(fb), "predictions": [prediction(sug)]}
+    pred = prediction(suggest(fb["query"], fb["answer"], fb["contexts"]))
+    check_prediction(pred)
+    return {"data": task_data(fb), "predictions": [pred]}
 
 
 def push_negatives(
@@ -125,7 +127,7 @@ def push_negatives(
             "SELECT count(*) FROM annotation_tasks WHERE project_id = ?", [project_id]
         ).fetchone()
     mapped = int(row[0]) if row else 0
-    if int(client.project(project_id).get("task_number") or 0) > mapped:
+    if client.task_count(project_id) > mapped:
         result.reconciled = reconcile(wh, client, project_id)
     pending = _queued(wh, limit)
     result.queued_before = len(pending)

@@ -55,13 +55,9 @@ def main() -> None:
                     names = [d[0] for d in cur.description]
                     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
                 payload = [task_for(r) for r in rows]
-                raw_project = client.ensure_project("bench raw import", "<View/>")
                 from annotation.config import label_config
 
-                client._call(
-                    "PATCH", f"/api/projects/{raw_project}/", "config",
-                    body={"label_config": label_config()},
-                )  # fmt: skip
+                raw_project = client.ensure_project("bench raw import", label_config())
                 t0 = time.perf_counter()
                 for i in range(0, len(payload), 1000):
                     r = requests.post(

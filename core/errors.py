@@ -11,7 +11,9 @@
 
 Retry layers, one per kind of failure (see docs/architecture.md):
 - a single HTTP request: ``core.http.PoliteClient`` retries 429/5xx/connection errors within
-  its wait budget, honouring Retry-After; past it the request raises ``TransientHTTPError``;
+  its wait budget, honouring Retry-After; past it the request raises ``TransientHTTPError``.
+  Label Studio requests go through its SDK, on ``annotation.client.RetryTransport`` (httpx),
+  which follows the same rule and raises ``LabelStudioUnavailableError``;
 - a lock on the catalog: ``warehouse.db.Warehouse`` backs off within ``lock_timeout_s``; past it
   ``LockTimeoutError``;
 - a whole step: a Prefect task retries a ``Transient`` error after a delay (the outage may be

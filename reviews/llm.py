@@ -3,6 +3,14 @@
 The answer must be a JSON object that validates against ``LLMAspects``. An invalid answer is
 retried once, with the validation error shown to the model; a second invalid answer raises
 ``StructureError``, which the job keeps with the review as its failure reason.
+
+Why not the ``openai`` package (judged at 3.57, which resolves with the pins): its built-in
+retries also retry 408 and 409, obey a server's ``x-should-retry`` on any status and have no
+total wait budget, so keeping the project's rule (only 429/5xx/broken connections, within a
+budget, then a ``Transient`` error for the step's retry) means ``max_retries=0`` plus a retry
+transport of our own written for ``httpx2``, the HTTP stack it is built on (a third one beside
+requests and httpx). What would be left for it to do is one POST and reading
+``choices[0].message.content``: a dozen lines here, on the polite client every source uses.
 """
 
 from __future__ import annotations
@@ -59,8 +67,9 @@ class LLMStructurer:
         self.http = http
         self.endpoint = url.rstrip("/") + "/chat/completions"
         self.model = model
-        if api_key is not None:
-            http.set_header("Authorization", f"Bearer {api_key.get_secret_value()}")
+        self._key = api_key.get_secret_value() if api_key is not None else ""
+        if self._key:
+            http.set_header("Authorization", f"Bearer {self._key}")
 
     def _ask(self, messages: list[dict[str, str]]) -> str:
         resp = self.http.post(
@@ -73,7 +82,10 @@ class LLMStructurer:
             },
         )
         if resp.status_code != 200:
-            raise HTTPStatusError(self.endpoint, resp.status_code, resp.text[:200])
+            # Mask the key before shortening the text (a cut key would no longer match): an
+            # endpoint or a proxy in front of it may echo the request's headers.
+            text = resp.text.replace(self._key, "***") if self._key else resp.text
+            raise HTTPStatusError(self.endpoint, resp.status_code, text[:200])
         try:
             return str(resp.json()["choices"][0]["message"]["content"])
         except (ValueError, KeyError, IndexError, TypeError):

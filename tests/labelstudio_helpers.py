@@ -1,14 +1,13 @@
-"""Label Studio helpers for the tests: a quick-failing client politeness, env for a home."""
+"""Label Studio helpers for the tests: a quick-failing client retry policy, env for a home."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from annotation.client import RetryPolicy
 from annotation.server import LabelStudioServer
-from core.http import Politeness
 
-FAST = Politeness(min_interval=0.0, timeout=60.0, max_retry_wait=2.0, max_attempts=3,
-                  backoff_first=0.2)  # fmt: skip
+FAST = RetryPolicy(timeout=60.0, max_retry_wait=2.0, max_attempts=3, backoff_first=0.2)
 
 
 def ls_env(server: LabelStudioServer, home: Path, title: str) -> dict[str, str]:

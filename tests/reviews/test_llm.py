@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from core.errors import HTTPStatusError
 from core.http import PoliteClient, Politeness
 from jobs.crawl_openreview import crawl_openreview
 from jobs.structure_reviews import structure_reviews
@@ -93,6 +94,24 @@ def test_invalid_twice_is_a_structure_error(chat: tuple[ReplayServer, ChatServer
     server.answers = ["nope", "{still not json"]
     with pytest.raises(StructureError, match="twice"):
         llm(srv).structure({"review": "text"})
+
+
+def test_the_key_never_reaches_an_error(chat: tuple[ReplayServer, ChatServer]) -> None:
+    """Not even from an endpoint that echoes the request's headers in its error answer."""
+    srv, _ = chat
+    srv.add(
+        "/v2/chat/completions",
+        lambda req: Response(401, f"bad token in {req.headers['authorization']}".encode()),
+        method="POST",
+    )
+    structurer = LLMStructurer(
+        PoliteClient(Politeness(min_interval=0)), url=f"{srv.url}/v2", model="m",
+        api_key=SecretStr("sk-test-secret"),
+    )  # fmt: skip
+    with pytest.raises(HTTPStatusError, match="HTTP 401") as caught:
+        structurer.structure({"review": "text"})
+    assert "bad token" in str(caught.value) and "***" in str(caught.value)
+    assert "sk-test-secret" not in str(caught.value) and "sk-test" not in repr(caught.value.args)
 
 
 def test_job_keeps_failures_and_records_method_and_prompt(
