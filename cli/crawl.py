@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
 
 crawl_app = typer.Typer(
@@ -87,7 +88,7 @@ def crawl_arxiv_cmd(
             query=query,
             max_records=max_records or 100,
             pdfs=pdfs,
-            echo=console.print,
+            echo=echo,
         )
     else:
         counts = crawl_arxiv(
@@ -101,7 +102,7 @@ def crawl_arxiv_cmd(
             until=until,
             max_records=max_records,
             pdfs=pdfs,
-            echo=console.print,
+            echo=echo,
         )
     console.print(_counts_table(counts))
     if pdfs and (store := settings.pdf_store_client()) is not None:
@@ -173,13 +174,13 @@ def crawl_openreview_cmd(
         home=app.settings.home,
         venues=venue or list(DEFAULT_VENUES),
         pdfs=pdfs,
-        echo=console.print,
+        echo=echo,
     )
     table = Table(title="crawl-openreview", title_justify="left")
     for col in ("venue", "decision", "papers"):
         table.add_column(col, justify="right" if col == "papers" else "left")
     for (name, decision), n in sorted(counts.by_venue_decision.items()):
-        table.add_row(name, decision, f"{n:,}")
+        table.add_row(escape(name), escape(decision), f"{n:,}")
     console.print(table)
     console.print(
         ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items() if v)

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 from warehouse.datasets.model import parse_ref
 
 datasets_app = typer.Typer(
@@ -47,7 +47,7 @@ def build_cmd(
     app = app_context(ctx)
     [item] = export_datasets(
         app.warehouse(), app.settings.datasets_dir, [name], params={name: _params(param)},
-        echo=console.print,
+        echo=echo,
     )  # fmt: skip
     console.print(f"path: {item.result.path}")
     if item.diff:
@@ -68,7 +68,8 @@ def list_cmd(ctx: typer.Context) -> None:
         table.add_column(col)
     for v in list_versions(app_context(ctx).settings.datasets_dir):
         rows = ", ".join(f"{s} {n:,}" for s, n in v["rows"].items())
-        table.add_row(v["name"], f"v{v['version']}", rows, v["created_at"][:19], v["builder"])
+        cells = (v["name"], f"v{v['version']}", rows, v["created_at"][:19], v["builder"])
+        table.add_row(*(escape(str(c)) for c in cells))
     console.print(table)
 
 
@@ -83,7 +84,7 @@ def show_cmd(
     name, version = parse_ref(ref)
     path = resolve(app_context(ctx).settings.datasets_dir, name, version)
     m = read_manifest(path)
-    console.print(f"[bold]{m['name']} v{m['version']}[/]  {escape(str(path))}")
+    console.print(f"[bold]{escape(str(m['name']))} v{m['version']}[/]  {escape(str(path))}")
     console.print(f"rows: {json.dumps(m['rows'])}  content hash: {m['content_hash'][:16]}…")
     console.print(
         f"builder: {m['builder']['name']} {m['builder']['version']} "
@@ -143,7 +144,7 @@ def diff_cmd(
     )
     for label, ids in d.examples.items():
         if ids:
-            console.print(f"  {label}: {', '.join(ids)}")
+            console.print(escape(f"  {label}: {', '.join(ids)}"))
 
 
 @datasets_app.command(

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 
 feedback_app = typer.Typer(
     help="Take in ratings of the deployed model's answers.",
@@ -51,8 +52,8 @@ def ingest_cmd(
         for path in files:
             r = ingest_file(wh, path)
             table.add_row(
-                path.name, *(f"{n:,}" for n in (r.records, r.stored, r.duplicates, r.rejected,
-                                                r.no_consent, r.scrubbed))
+                escape(path.name), *(f"{n:,}" for n in (r.records, r.stored, r.duplicates,
+                                                        r.rejected, r.no_consent, r.scrubbed))
             )  # fmt: skip
             for key, value in r.as_counts().items():
                 run[key] = run.get(key, 0) + value
@@ -130,7 +131,7 @@ def sync_cmd(
         f"{result.consensus or '{}'}"
     )
     if route:
-        route_feedback(wh, app.settings.datasets_dir, echo=console.print)
+        route_feedback(wh, app.settings.datasets_dir, echo=echo)
 
 
 @annotate_app.command("route", epilog="Example: scicurate annotate route")
@@ -139,7 +140,7 @@ def route_cmd(ctx: typer.Context) -> None:
     from jobs.feedback import route_feedback
 
     app = app_context(ctx)
-    route_feedback(app.warehouse(), app.settings.datasets_dir, echo=console.print)
+    route_feedback(app.warehouse(), app.settings.datasets_dir, echo=echo)
 
 
 @annotate_app.command("stats", epilog="Example: scicurate annotate stats --json")
@@ -158,18 +159,18 @@ def stats_cmd(
     table.add_column("what")
     table.add_column("value", justify="right")
     for state, n in stats.feedback_by_state.items():
-        table.add_row(f"feedback {state}", f"{n:,}")
+        table.add_row(escape(f"feedback {state}"), f"{n:,}")
     table.add_row("queue depth", f"{stats.queue_depth:,}")
     for kind, n in stats.annotations_by_error_type.items():
-        table.add_row(f"annotations: {kind}", f"{n:,}")
+        table.add_row(escape(f"annotations: {kind}"), f"{n:,}")
     for who, n in stats.annotations_by_annotator.items():
-        table.add_row(f"annotator {who}", f"{n:,}")
+        table.add_row(escape(f"annotator {who}"), f"{n:,}")
     for status, n in stats.consensus_by_status.items():
-        table.add_row(f"consensus: {status}", f"{n:,}")
+        table.add_row(escape(f"consensus: {status}"), f"{n:,}")
     kappa = "n/a" if stats.fleiss_kappa is None else f"{stats.fleiss_kappa:.3f}"
     table.add_row("Fleiss' kappa", f"{kappa} ({stats.multi_annotated_tasks} tasks)")
     for name, n in stats.rows_routed.items():
-        table.add_row(f"routed: {name}", f"{n:,}")
+        table.add_row(escape(f"routed: {name}"), f"{n:,}")
     table.add_row("rejected records", f"{stats.rejects:,}")
     table.add_row("records without consent (not stored)", f"{stats.no_consent:,}")
     console.print(table)

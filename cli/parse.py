@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, terminal_safe
 
 parse_app = typer.Typer(
     help="Parse PDFs into structured documents (PyMuPDF on CPU, Nougat on GPU).",
@@ -101,7 +102,7 @@ def parse_cmd(
         table.add_row(key.replace("_", " "), f"{getattr(counts, key):,}")
     table.add_row("pages/s", f"{counts.pages_per_s:.1f}")
     for reason, n in counts.failures.most_common():
-        table.add_row(f"failed: {reason}", f"{n:,}")
+        table.add_row(escape(f"failed: {reason}"), f"{n:,}")
     console.print(table)
 
 
@@ -142,4 +143,4 @@ def parse_file_cmd(
     out = doc.to_json(indent=2) if fmt == "json" else doc.to_markdown()
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     if doc.status != "ok":
-        print(f"note: status {doc.status}: {doc.reason}", file=sys.stderr)
+        print(terminal_safe(f"note: status {doc.status}: {doc.reason}"), file=sys.stderr)
