@@ -15,6 +15,7 @@ __all__ = [
     "OAIError",
     "RateLimitedError",
     "ResultLimitError",
+    "SnapshotFormatError",
     "SourceError",
     "TransientHTTPError",
 ]
@@ -58,3 +59,8 @@ class OAIError(SourceError):
 
 class BadResumptionTokenError(OAIError):
     """The resumption token expired or is unknown; harvest again from the watermark."""
+
+
+class SnapshotFormatError(SourceError):
+    """A snapshot file that is not JSON lines at all (a JSON array, gzip, another binary
+    format): refused as a whole, naming the format, instead of line by line."""
