@@ -163,7 +163,10 @@ def parse_list_records(data: bytes, *, what: str = "OAI-PMH page") -> OAIPage:
     page = OAIPage()
     saw_root = False
     for elem in iterparse_xml(
-        data, (f"{OAI}record", f"{OAI}resumptionToken", f"{OAI}error", f"{OAI}OAI-PMH"), what=what
+        data,
+        (f"{OAI}record", f"{OAI}resumptionToken", f"{OAI}error", f"{OAI}OAI-PMH"),
+        what=what,
+        expected="OAI-PMH",
     ):
         tag = elem.tag
         if tag == f"{OAI}error":
