@@ -9,6 +9,7 @@ __all__ = [
     "AuthRequiredError",
     "BadResumptionTokenError",
     "HTTPStatusError",
+    "HarvestLoopError",
     "InvalidIdError",
     "InvalidParameterError",
     "MalformedResponseError",
@@ -59,6 +60,11 @@ class OAIError(SourceError):
 
 class BadResumptionTokenError(OAIError):
     """The resumption token expired or is unknown; harvest again from the watermark."""
+
+
+class HarvestLoopError(SourceError):
+    """An OAI-PMH list that does not advance: the server sent a resumption token it had sent
+    before, or page after page of nothing, so following it would never end."""
 
 
 class SnapshotFormatError(SourceError):
