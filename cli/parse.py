@@ -129,13 +129,14 @@ def parse_file_cmd(
 
     from parsers.base import ParseError
     from parsers.isolate import IsolatedWorker
-    from parsers.run import parse_isolated
+    from parsers.run import parse_isolated, parser_version
 
     if fmt not in ("md", "json"):
         raise typer.BadParameter("--format must be md or json")
     spec = app_context(ctx).settings.parse_spec(_check_parser(parser))
     if figures is not None:
         spec = replace(spec, pymupdf=replace(spec.pymupdf, figures_dir=figures.resolve()))
+    parser_version(spec)  # a parser that cannot run here (no Nougat weights) fails now
     with IsolatedWorker(spec.limits()) as worker:
         doc = parse_isolated(path.resolve(), spec, worker)
     if doc.status == "failed":

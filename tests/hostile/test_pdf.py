@@ -155,3 +155,57 @@ def test_a_crawled_mended_pdf_is_stored_as_repaired_and_not_ok(
     with wh.read() as con:
         assert con.execute("SELECT count(*) FROM documents").fetchall() == [(3,)]
         assert con.execute("SELECT count(*) FROM elements").fetchall() == elements
+
+
+NOT_LOCAL = "model not found locally; set SCICURATE_NOUGAT_MODEL to a local folder"
+
+
+@pytest.mark.parametrize("model", [None, "missing-folder/weights/nougat"])
+def test_nougat_without_local_weights_fails_fast(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str | None
+) -> None:
+    """The default hub model (or a folder that is not there) on a machine without it: a
+    one-line error at once, not a wait for a hub that cannot be reached."""
+    import time
+
+    from parsers.nougat import NougatOptions
+    from parsers.nougat_model import weights_available
+
+    monkeypatch.chdir(tmp_path)
+    if model is None:
+        if weights_available(NougatOptions().model):
+            pytest.skip("this machine's hub cache holds the default Nougat model")
+    else:
+        monkeypatch.setenv("SCICURATE_NOUGAT_MODEL", model)
+    path = tmp_path / "intact.pdf"
+    path.write_bytes(prose_pdf())
+    start = time.monotonic()
+    result = cli("--home", str(tmp_path / "home"), "parse", "file", str(path), "-p", "nougat")
+    assert time.monotonic() - start < 20
+    assert result.code == 1
+    assert NOT_LOCAL in result.one_line_error()
+
+
+def test_nougat_without_weights_stores_no_failed_documents(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`parse --parser nougat` over the catalog: it stops before any PDF, so no PDF is stored
+    as a failed parse (which would keep it from being parsed once the weights are there)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCICURATE_NOUGAT_MODEL", str(tmp_path / "no-such-model"))
+    home = tmp_path / "home"
+    from tests.arxiv_replay import crawl_sample
+    from warehouse import migrate
+
+    wh = Warehouse(home / "warehouse.duckdb")
+    migrate(wh)
+    crawl_sample(wh, home, sample_papers(2, seed=22))
+    result = cli("--home", str(home), "parse", "--parser", "nougat")
+    assert result.code == 1
+    assert NOT_LOCAL in result.one_line_error()
+    with wh.read() as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchall() == [(0,)]
+        [(status, error)] = con.execute(
+            "SELECT status, error FROM runs WHERE flow = 'parse-pdfs'"
+        ).fetchall()
+    assert status == "failed" and NOT_LOCAL in str(error)
