@@ -16,8 +16,9 @@ from cli.errors import entry
 from cli.feedback import annotate_app, feedback_app
 from cli.ops import register as register_ops
 from cli.parse import parse_app
-from cli.render import console, query_table, status_json, status_tables
+from cli.render import console, echo, query_table, status_json, status_tables
 from cli.reviews import reviews_app
+from core.text import terminal_safe
 from flows.prefect_env import configure_prefect_defaults
 from warehouse.migrate import current_version, latest_version, migrate
 from warehouse.sql import run_read_only
@@ -144,8 +145,10 @@ def warehouse_sql(
         import sys
 
         writer = csv.writer(sys.stdout)
-        writer.writerow(result.columns)
-        writer.writerows(result.rows)
+        writer.writerow(terminal_safe(c) for c in result.columns)
+        writer.writerows(
+            [terminal_safe(v) if isinstance(v, str) else v for v in row] for row in result.rows
+        )
         return
     console.print(query_table(result))
     if result.truncated:
@@ -157,7 +160,7 @@ def demo(ctx: typer.Context) -> None:
     """Run the pipeline offline on the bundled sample, then print what was made."""
     from demo.run import run_demo
 
-    result = run_demo(app_context(ctx).settings, echo=console.print)
+    result = run_demo(app_context(ctx).settings, echo=echo)
     for table in status_tables(result.status):
         console.print(table)
 

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
 from jobs.steps import InlineSteps
 
@@ -89,7 +90,7 @@ def crawl_arxiv_cmd(
             max_records=max_records or 100,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
-            steps=InlineSteps(console.print),
+            steps=InlineSteps(echo),
         )
     else:
         counts = crawl_arxiv(
@@ -104,7 +105,7 @@ def crawl_arxiv_cmd(
             max_records=max_records,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
-            steps=InlineSteps(console.print),
+            steps=InlineSteps(echo),
         )
     console.print(_counts_table(counts))
     if counts.pdfs_mirrored:
@@ -177,13 +178,13 @@ def crawl_openreview_cmd(
         venues=venue or list(DEFAULT_VENUES),
         pdfs=pdfs,
         pdf_store=app.settings.pdf_store_client() if pdfs else None,
-        steps=InlineSteps(console.print),
+        steps=InlineSteps(echo),
     )
     table = Table(title="crawl-openreview", title_justify="left")
     for col in ("venue", "decision", "papers"):
         table.add_column(col, justify="right" if col == "papers" else "left")
     for (name, decision), n in sorted(counts.by_venue_decision.items()):
-        table.add_row(name, decision, f"{n:,}")
+        table.add_row(escape(name), escape(decision), f"{n:,}")
     console.print(table)
     console.print(
         ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items() if v)

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 from warehouse.datasets.model import parse_ref
 
 datasets_app = typer.Typer(
@@ -48,7 +48,7 @@ def build_cmd(
     app = app_context(ctx)
     [item] = export_datasets(
         app.warehouse(), app.settings.datasets_dir, [name], params={name: _params(param)},
-        steps=InlineSteps(console.print),
+        steps=InlineSteps(echo),
     )  # fmt: skip
     console.print(f"path: {item.result.path}")
     if item.diff:
@@ -108,9 +108,7 @@ def mix_cmd(
             instructions=instructions,
         ).check()  # fmt: skip
     app = app_context(ctx)
-    result = mix_datasets(
-        app.warehouse(), app.settings.datasets_dir, spec, steps=InlineSteps(console.print)
-    )
+    result = mix_datasets(app.warehouse(), app.settings.datasets_dir, spec, steps=InlineSteps(echo))
     table = Table(title=f"{spec.name} v{result.publish.version}", title_justify="left")
     for col in ("source", "target", "realised (train)", "train rows", "duplicates dropped"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -137,7 +135,8 @@ def list_cmd(ctx: typer.Context) -> None:
         table.add_column(col)
     for v in list_versions(app_context(ctx).settings.datasets_dir):
         rows = ", ".join(f"{s} {n:,}" for s, n in v["rows"].items())
-        table.add_row(v["name"], f"v{v['version']}", rows, v["created_at"][:19], v["builder"])
+        cells = (v["name"], f"v{v['version']}", rows, v["created_at"][:19], v["builder"])
+        table.add_row(*(escape(str(c)) for c in cells))
     console.print(table)
 
 
@@ -152,7 +151,7 @@ def show_cmd(
     name, version = parse_ref(ref)
     path = resolve(app_context(ctx).settings.datasets_dir, name, version)
     m = read_manifest(path)
-    console.print(f"[bold]{m['name']} v{m['version']}[/]  {escape(str(path))}")
+    console.print(f"[bold]{escape(str(m['name']))} v{m['version']}[/]  {escape(str(path))}")
     console.print(f"rows: {json.dumps(m['rows'])}  content hash: {m['content_hash'][:16]}…")
     console.print(
         f"builder: {m['builder']['name']} {m['builder']['version']} "
@@ -212,7 +211,7 @@ def diff_cmd(
     )
     for label, ids in d.examples.items():
         if ids:
-            console.print(f"  {label}: {', '.join(ids)}")
+            console.print(escape(f"  {label}: {', '.join(ids)}"))
 
 
 @datasets_app.command(

@@ -6,9 +6,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 
+from cli.render import SafeConsole
 from core.errors import ScicurateError
 from settings import SettingsError
 
@@ -18,7 +18,8 @@ KNOWN_ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (ScicurateError, 1),
 )
 
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Messages may quote input (an id, a server's reply): SafeConsole escapes control characters.
+_stderr = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def run_cli(command: Any, args: Sequence[str] | None = None) -> int:

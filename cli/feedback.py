@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from cli.context import app_context
-from cli.render import console
+from cli.render import console, echo
 
 feedback_app = typer.Typer(
     help="Take in ratings of the deployed model's answers.",
@@ -49,7 +50,7 @@ def ingest_cmd(
     results = ingest_feedback(wh, files)
     for path, r in zip(files, results, strict=True):
         table.add_row(
-            path.name, *(f"{n:,}" for n in (r.records, r.stored, r.duplicates, r.rejected,
+            escape(path.name), *(f"{n:,}" for n in (r.records, r.stored, r.duplicates, r.rejected,
                                             r.no_consent, r.scrubbed))
         )  # fmt: skip
     console.print(table)
@@ -113,7 +114,7 @@ def sync_cmd(
         project_title=app.settings.label_studio_project,
         datasets_dir=app.settings.datasets_dir,
         route=route,
-        steps=InlineSteps(console.print),
+        steps=InlineSteps(echo),
     )
 
 
@@ -124,7 +125,7 @@ def route_cmd(ctx: typer.Context) -> None:
     from jobs.steps import InlineSteps
 
     app = app_context(ctx)
-    route_feedback(app.warehouse(), app.settings.datasets_dir, steps=InlineSteps(console.print))
+    route_feedback(app.warehouse(), app.settings.datasets_dir, steps=InlineSteps(echo))
 
 
 @annotate_app.command("stats", epilog="Example: scicurate annotate stats --json")
@@ -143,18 +144,18 @@ def stats_cmd(
     table.add_column("what")
     table.add_column("value", justify="right")
     for state, n in stats.feedback_by_state.items():
-        table.add_row(f"feedback {state}", f"{n:,}")
+        table.add_row(escape(f"feedback {state}"), f"{n:,}")
     table.add_row("queue depth", f"{stats.queue_depth:,}")
     for kind, n in stats.annotations_by_error_type.items():
-        table.add_row(f"annotations: {kind}", f"{n:,}")
+        table.add_row(escape(f"annotations: {kind}"), f"{n:,}")
     for who, n in stats.annotations_by_annotator.items():
-        table.add_row(f"annotator {who}", f"{n:,}")
+        table.add_row(escape(f"annotator {who}"), f"{n:,}")
     for status, n in stats.consensus_by_status.items():
-        table.add_row(f"consensus: {status}", f"{n:,}")
+        table.add_row(escape(f"consensus: {status}"), f"{n:,}")
     kappa = "n/a" if stats.fleiss_kappa is None else f"{stats.fleiss_kappa:.3f}"
     table.add_row("Fleiss' kappa", f"{kappa} ({stats.multi_annotated_tasks} tasks)")
     for name, n in stats.rows_routed.items():
-        table.add_row(f"routed: {name}", f"{n:,}")
+        table.add_row(escape(f"routed: {name}"), f"{n:,}")
     table.add_row("rejected records", f"{stats.rejects:,}")
     table.add_row("records without consent (not stored)", f"{stats.no_consent:,}")
     console.print(table)

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cli.context import app_context
 from cli.render import console
+from core.text import terminal_safe
 
 parse_app = typer.Typer(
     help="Parse PDFs into structured documents (PyMuPDF on CPU, Nougat on GPU).",
@@ -94,7 +96,7 @@ def parse_cmd(
         table.add_row(key.replace("_", " "), f"{getattr(counts, key):,}")
     table.add_row("pages/s", f"{counts.pages_per_s:.1f}")
     for reason, n in counts.failures.most_common():
-        table.add_row(f"failed: {reason}", f"{n:,}")
+        table.add_row(escape(f"failed: {reason}"), f"{n:,}")
     console.print(table)
 
 
@@ -121,13 +123,14 @@ def parse_file_cmd(
 
     from parsers.base import ParseError
     from parsers.isolate import IsolatedWorker
-    from parsers.run import parse_isolated
+    from parsers.run import parse_isolated, parser_version
 
     if fmt not in ("md", "json"):
         raise typer.BadParameter("--format must be md or json")
     spec = app_context(ctx).settings.parse_spec(_check_parser(parser))
     if figures is not None:
         spec = replace(spec, pymupdf=replace(spec.pymupdf, figures_dir=figures.resolve()))
+    parser_version(spec)  # a parser that cannot run here (no Nougat weights) fails now
     with IsolatedWorker(spec.limits()) as worker:
         doc = parse_isolated(path.resolve(), spec, worker)
     if doc.status == "failed":
@@ -135,4 +138,4 @@ def parse_file_cmd(
     out = doc.to_json(indent=2) if fmt == "json" else doc.to_markdown()
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     if doc.status != "ok":
-        print(f"note: status {doc.status}: {doc.reason}", file=sys.stderr)
+        print(terminal_safe(f"note: status {doc.status}: {doc.reason}"), file=sys.stderr)

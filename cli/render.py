@@ -1,4 +1,10 @@
-"""Rich rendering of library results for the terminal. No logic lives here."""
+"""Rich rendering of library results for the terminal. No logic lives here.
+
+Stored values are untrusted text: a title, a reject reason or a run's error may hold terminal
+control sequences (``ESC]0;...`` retitles the window, ``ESC[2J`` clears the screen) or Rich
+markup. Every string the consoles render passes through ``terminal_safe``, which writes
+control characters as visible escapes, and values are markup-escaped where they are placed.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,29 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from core.text import terminal_safe
 from warehouse.sql import QueryResult
 from warehouse.status import StatusReport
 
-console = Console(highlight=False)
+
+class SafeConsole(Console):
+    """A Console that renders every string through ``terminal_safe`` first: printed text,
+    table cells, titles and headers alike. Markup still works (tags hold no control
+    characters); values are markup-escaped where they are placed."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(terminal_safe(text), **kwargs)
+
+
+console = SafeConsole(highlight=False)
+
+
+def echo(message: str) -> None:
+    """Print a job's progress line as plain text (no markup, no control characters): the
+    ``echo`` hook the CLI hands to jobs."""
+    console.print(escape(message))
 
 
 def _cell(value: Any) -> str:
@@ -43,9 +67,9 @@ def status_tables(report: StatusReport) -> list[Table]:
     for r in report.runs:
         took = f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "…"
         state = {"completed": "[green]completed[/]", "failed": "[red]failed[/]"}.get(
-            r.status, r.status
+            r.status, escape(r.status)
         )
-        counts = ", ".join(f"{k}={v}" for k, v in r.counts.items() if v)
+        counts = escape(", ".join(f"{k}={v}" for k, v in r.counts.items() if v))
         if r.error:
             counts = f"{counts} [red]{escape(r.error)}[/]".strip()
         runs.add_row(escape(r.flow), state, _cell(r.started_at), took, counts)
@@ -57,7 +81,7 @@ def status_tables(report: StatusReport) -> list[Table]:
     for col in ("where", "reason", "count"):
         problems.add_column(col, justify="right" if col == "count" else "left")
     for p in report.problems:
-        problems.add_row(p.where, escape(p.reason), f"{p.count:,}")
+        problems.add_row(escape(p.where), escape(p.reason), f"{p.count:,}")
     if not report.problems:
         problems.add_row("[dim]none[/]", "", "")
     tables.append(problems)

@@ -22,7 +22,7 @@ from core.records import Paper
 from jobs.lineage import recorded_run
 from jobs.steps import InlineSteps, Steps, counts_markdown, counts_table
 from sources.arxiv_ids import parse_arxiv_id
-from sources.arxiv_oai import OAIHarvester, OAIPage
+from sources.arxiv_oai import OAIHarvester, OAIPage, guarded
 from sources.errors import (
     BadResumptionTokenError,
     InvalidParameterError,
@@ -141,7 +141,8 @@ def _store_page(
     limit: int | None,
     counts: CrawlCounts,
 ) -> bool:
-    """Store one page and the cursor after it in one transaction. True when ``limit`` is hit."""
+    """Store one page and the cursor after it in one transaction. True when ``limit`` stops
+    the list here (records left on this page, or more pages after a page that reached it)."""
     papers: list[Paper] = []
     hit_limit = False
     for record in page.records:
@@ -162,7 +163,8 @@ def _store_page(
     counts.rejected += len(page.rejected)
     counts.paper_ids.extend(p.paper_id for p in papers)
     counts.pages += 1
-    return hit_limit
+    reached = limit is not None and len(counts.paper_ids) >= limit
+    return hit_limit or (reached and page.resumption_token is not None)
 
 
 def harvest(
@@ -229,6 +231,7 @@ def _harvest_list(
     echo: Echo,
 ) -> bool:
     """Store one ListRecords list page by page, from ``token`` on. True when ``--max`` is hit."""
+    fetch = guarded(fetch, input_name)  # a list that does not advance raises HarvestLoopError
     while True:
         asked = time.monotonic()
         try:

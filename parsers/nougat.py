@@ -28,7 +28,7 @@ from typing import Any
 import pymupdf
 
 from parsers.base import Document, Element, ElementKind, Page, ParseError, Provenance
-from parsers.nougat_model import load
+from parsers.nougat_model import load, require_local_weights
 from parsers.pymupdf import PyMuPDFParser, open_pdf
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ class NougatParser:
 
     def __init__(self, options: NougatOptions | None = None) -> None:
         self.options = options or NougatOptions()
+        require_local_weights(self.options.model)  # fail now, not after a long wait
         self.version = f"{PARSER_VERSION}+{Path(self.options.model).name}"
         self._model: Any = None
         self._processor: Any = None

@@ -8,7 +8,6 @@ GPU throughput benchmark (``size="base"``, the full nougat-base shapes).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +37,49 @@ TINY = Shape((64, 48), 16, (1, 1), (2, 2), 2, 32, 1, 2, 64, 512)
 
 class ModelLoadError(ScicurateError):
     """The Nougat model or its processor could not be loaded from the given id or path."""
+
+
+NOT_LOCAL = "model not found locally; set SCICURATE_NOUGAT_MODEL to a local folder"
+_WEIGHTS = ("*.safetensors", "pytorch_model*.bin")
+_HUB_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def _in_hub_cache(model_id: str) -> bool:
+    """Whether the local hub cache holds ``model_id``'s config and weights (no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        def cached(name: str) -> bool:
+            return isinstance(try_to_load_from_cache(model_id, name), str)
+
+        return cached("config.json") and any(cached(name) for name in _HUB_WEIGHTS)
+    except (ImportError, ValueError):  # no hub client, or not a valid repo id
+        return False
+
+
+def local_weights_problem(model_id: str) -> str | None:
+    """Why ``model_id`` cannot be loaded without a network (None when it can): it must be a
+    folder with a config and weights, or a hub id already in the local hub cache."""
+    path = Path(model_id).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            return f"the folder {model_id} holds no config.json"
+        if not any(any(path.glob(pattern)) for pattern in _WEIGHTS):
+            return f"the folder {model_id} holds no weights (*.safetensors)"
+        return None
+    if path.is_absolute() or model_id.startswith((".", "~")) or model_id.count("/") > 1:
+        return f"no folder {model_id}"
+    if _in_hub_cache(model_id):
+        return None
+    return "not a folder, and not in the local hub cache (weights load only from this machine)"
+
+
+def require_local_weights(model_id: str) -> None:
+    """Raise ``ModelLoadError`` at once, before anything tries a network, when the weights of
+    ``model_id`` are not on this machine."""
+    problem = local_weights_problem(model_id)
+    if problem is not None:
+        raise ModelLoadError(f"Nougat {model_id!r}: {NOT_LOCAL} ({problem})")
 
 
 def build_random(
@@ -106,21 +148,21 @@ def build_random(
 
 
 def load(model_id: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
-    """(model, processor) from a local directory or a hub id, evaluated on ``device``."""
+    """(model, processor) from a local directory or a hub id already in the local hub cache,
+    evaluated on ``device``. Never reaches for a network: weights that are not here raise
+    ``ModelLoadError`` at once (``require_local_weights``)."""
     from transformers import NougatProcessor, VisionEncoderDecoderModel
 
-    local = Path(model_id).is_dir()
-    offline = local or os.environ.get("HF_HUB_OFFLINE") == "1"
+    require_local_weights(model_id)
     try:
-        processor = NougatProcessor.from_pretrained(model_id, local_files_only=offline)
+        processor = NougatProcessor.from_pretrained(model_id, local_files_only=True)
         model: Any = VisionEncoderDecoderModel.from_pretrained(
             model_id,
             dtype=dtype,
-            local_files_only=offline,
+            local_files_only=True,
         )
     except (OSError, ValueError) as exc:
-        where = "directory" if local else "model id (set a local path; hubs are offline here)"
-        raise ModelLoadError(f"cannot load Nougat from {where} {model_id!r}: {exc}"[:400]) from None
+        raise ModelLoadError(f"cannot load Nougat from {model_id!r}: {exc}"[:400]) from None
     model.to(device)
     model.eval()
     return model, processor
@@ -128,12 +170,4 @@ def load(model_id: str, *, device: str, dtype: Any) -> tuple[Any, Any]:
 
 def weights_available(model_id: str) -> bool:
     """A local directory with a config and weights, or a cached hub id."""
-    path = Path(model_id)
-    if path.is_dir():
-        return (path / "config.json").exists() and any(path.glob("*.safetensors"))
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
-    except ImportError:
-        return False
+    return local_weights_problem(model_id) is None

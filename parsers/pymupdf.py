@@ -4,6 +4,12 @@ Layout and reading order come from ``parsers.layout``; this module classifies bl
 headings by size/weight/numbering, captions, lists, equations, footnotes, references), finds
 tables on candidate pages only and within a time budget, optionally crops figures to PNG, and
 flags pages without a text layer as ``needs_ocr``.
+
+A damaged file (a truncated download with ``%%EOF`` appended, a broken cross-reference table)
+is often repaired by MuPDF as it opens, and then parses without an error while whole pages
+are gone. Such a parse records ``repaired`` with MuPDF's complaints, and every page that lost
+content in the repair (no text left, or content streams that no longer load) is ``failed``
+with the reason; ``parsers.quality.assess`` then keeps the document from being ``ok``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ if hasattr(pymupdf, "no_recommend_layout"):
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
 _FATAL_MUPDF = ("limit error", "stack overflow", "out of memory")
+# What MuPDF says while reading a page whose content did not survive a repair.
+_CONTENT_LOSS = (
+    "content stream", "not a stream", "non-page object", "cannot find object", "premature end",
+    "unknown keyword", "syntax error", "cannot load object",
+)  # fmt: skip
+LOST_IN_REPAIR = "lost content when MuPDF repaired the damaged file"
 
 _NUMBERED = re.compile(
     r"^(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5}|[A-H](?:\.\d{1,2})*))\.?\s+(?P<rest>\S.*)$"
@@ -95,8 +107,13 @@ class PyMuPDFParser:
     def parse(self, path: Path, *, max_pages: int | None = None) -> Document:
         start = time.perf_counter()
         doc = open_pdf(path, max_pages=max_pages)
+        said = [pymupdf.TOOLS.mupdf_warnings(reset=True)]  # opening (and repairing) the file
         with doc:
+            repaired = bool(doc.is_repaired)
             pages = self.parse_pages(doc, range(doc.page_count))
+            said.append(pymupdf.TOOLS.mupdf_warnings(reset=True))
+            if repaired:
+                mark_repair_losses(doc, pages)
         out = Document(
             pages=pages,
             provenance=Provenance(
@@ -104,9 +121,9 @@ class PyMuPDFParser:
                 parser_version=self.version,
                 duration_s=time.perf_counter() - start,
             ),
-            metadata={"page_count": len(pages)},
+            metadata={"page_count": len(pages), "repaired": repaired},
         )
-        complaints = pymupdf.TOOLS.mupdf_warnings(reset=True)
+        complaints = "\n".join(s for s in said if s)
         fatal = [ln for ln in complaints.splitlines() if any(f in ln for f in _FATAL_MUPDF)]
         if fatal:
             out.status, out.reason = "failed", f"MuPDF hit a limit: {fatal[0]}"[:300]
@@ -115,7 +132,7 @@ class PyMuPDFParser:
         elif pages and all(p.status == "needs_ocr" for p in pages):
             out.status, out.reason = "needs_ocr", "no page has a text layer"
         if complaints:
-            out.metadata["mupdf_warnings"] = complaints[:500]
+            out.metadata["mupdf_warnings"] = complaints[:1000]
         return out
 
     def parse_pages(self, doc: pymupdf.Document, numbers: range | list[int]) -> list[Page]:
@@ -344,6 +361,28 @@ def open_pdf(path: Path, *, max_pages: int | None = None) -> pymupdf.Document:
         doc.close()
         raise TooManyPagesError(f"{count} pages, over the limit of {max_pages}")
     return doc
+
+
+def mark_repair_losses(doc: pymupdf.Document, pages: list[Page]) -> None:
+    """In a file MuPDF had to repair, mark ``failed`` (and empty) each page that lost content:
+    one with no text left (and no scanned image to OCR), or one whose content MuPDF cannot
+    fully load when it reads the page again (its complaints, collected per page, name what is
+    missing)."""
+    for page in pages:
+        pymupdf.TOOLS.reset_mupdf_warnings()
+        doc[page.number].get_text("text")
+        said = pymupdf.TOOLS.mupdf_warnings(reset=True).splitlines()
+        losses = list(dict.fromkeys(ln for ln in said if any(k in ln for k in _CONTENT_LOSS)))
+        has_text = any(el.text.strip() for el in page.elements)
+        if page.status == "needs_ocr" and not losses:
+            continue  # an image-only page: nothing was lost, OCR still applies
+        if has_text and not losses:
+            continue
+        what = "no text left" if not has_text else "part of its content is missing"
+        more = f" and {len(losses) - 1} more" if len(losses) > 1 else ""
+        detail = f" (MuPDF: {losses[0][:120]}{more})" if losses else ""
+        page.status, page.reason = "failed", f"{LOST_IN_REPAIR}: {what}{detail}"
+        page.elements = []  # never half a page
 
 
 def _body_size(layouts: list[PageLayout]) -> float:

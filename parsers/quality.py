@@ -1,7 +1,10 @@
-"""Per-document quality metrics and the status they imply (``ok`` or ``low_quality``).
+"""Per-document quality metrics and the status they imply (``ok``, ``low_quality`` or, when
+no page survived, ``failed``).
 
 Builders train only on documents with status ``ok``; the thresholds are parameters so a data
-engineer can tighten them per run, and the metrics are stored with every document.
+engineer can tighten them per run, and the metrics are stored with every document. A document
+with a ``failed`` page (one that lost its content, e.g. in MuPDF's repair of a truncated file)
+is never ``ok``, whatever its average text per page.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def measure(doc: Document) -> dict[str, Any]:
         "math_share": round(math_share(text), 4),
         "language": guess_language(text),
         "needs_ocr_pages": sum(1 for p in doc.pages if p.status == "needs_ocr"),
+        "failed_pages": sum(1 for p in doc.pages if p.status == "failed"),
     }
 
 
@@ -87,7 +91,18 @@ def assess(doc: Document, thresholds: QualityThresholds | None = None) -> Docume
     doc.quality = q
     if doc.status != "ok":
         return doc
+    failed = [p for p in doc.pages if p.status == "failed"]
+    if failed and len(failed) == len(doc.pages):
+        doc.status, doc.reason = "failed", f"every page failed: {failed[0].reason}"[:300]
+        return doc
     reasons = []
+    if failed:
+        numbers = ", ".join(str(p.number + 1) for p in failed[:10])
+        more = ", ..." if len(failed) > 10 else ""
+        reasons.append(
+            f"{len(failed)} of {len(doc.pages)} pages failed (page {numbers}{more}): "
+            f"{failed[0].reason}"
+        )
     if q["chars_per_page"] < t.min_chars_per_page:
         reasons.append(f"{q['chars_per_page']:g} chars/page < {t.min_chars_per_page:g}")
     if q["non_printable"] > t.max_non_printable:

@@ -7,9 +7,10 @@ when arXiv announced them), grouped by category and ordered by a rule a reader c
 2. then papers with a parsed document (their full text is in the catalog);
 3. then by announcement time, newest first; ties by arXiv id.
 
-Every field is untrusted text: HTML output escapes all of them, Markdown output escapes the
-Markdown control characters of titles and authors, and the abstract lead is cut at a
-sentence boundary.
+Every field is untrusted text: control characters (terminal escapes, bidirectional overrides)
+are written as visible escapes in every format, HTML output escapes all fields, Markdown
+output escapes the Markdown control characters of titles and authors, and the abstract lead
+is cut at a sentence boundary.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from core.text import terminal_safe
 from warehouse.db import Warehouse
 
 ABS_URL = "https://arxiv.org/abs/"
@@ -164,7 +166,7 @@ def abs_url(paper_id: str) -> str:
 
 def _md(text: str) -> str:
     """Inline text with Markdown's control characters escaped, and no line breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", terminal_safe(" ".join(text.split())))
 
 
 def to_markdown(digest: Digest) -> str:
@@ -188,8 +190,12 @@ def to_markdown(digest: Digest) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _esc(text: str) -> str:
+    return html.escape(terminal_safe(text))
+
+
 def to_html(digest: Digest) -> str:
-    esc = html.escape
+    esc = _esc
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -222,11 +228,19 @@ def to_html(digest: Digest) -> str:
 
 def to_jsonl(digest: Digest) -> str:
     rows = [
-        {"group": category, **asdict(e)}
+        {"group": category, **{k: _safe(v) for k, v in asdict(e).items()}}
         for category, entries in digest.groups.items()
         for e in entries
     ]
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def _safe(value: object) -> object:
+    if isinstance(value, str):
+        return terminal_safe(value)
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value
 
 
 RENDERERS = {"md": to_markdown, "html": to_html, "jsonl": to_jsonl}

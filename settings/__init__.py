@@ -41,6 +41,24 @@ class SettingsError(ScicurateError):
     """Settings are missing or invalid; the message names each bad field and its source."""
 
 
+# Upper bounds of the interval and timeout settings: finite, and far beyond any sensible value
+# (a typo such as `inf` or 1e300 would otherwise pass validation and overflow a sleep later).
+HOUR_S = 3600.0
+DAY_S = 86400.0
+
+
+def _seconds(default: float, *, most: float, zero_ok: bool = True, about: str = "") -> Any:
+    """A finite number of seconds in ``[0, most]`` (or ``(0, most]``)."""
+    return Field(
+        default=default,
+        ge=0 if zero_ok else None,
+        gt=None if zero_ok else 0,
+        le=most,
+        allow_inf_nan=False,
+        description=about,
+    )
+
+
 def _env(name: str, *aliases: str) -> Any:
     return AliasChoices(name, *aliases)
 
@@ -60,12 +78,12 @@ class Settings(BaseSettings):
     arxiv_api_url: HttpUrl = HttpUrl("https://export.arxiv.org/api/query")
     arxiv_oai_url: HttpUrl = HttpUrl("https://oaipmh.arxiv.org/oai")
     arxiv_pdf_url: HttpUrl = HttpUrl("https://arxiv.org/pdf/")
-    arxiv_min_interval_s: float = Field(default=3.0, ge=0, description="gap between requests")
+    arxiv_min_interval_s: float = _seconds(3.0, most=HOUR_S, about="gap between requests")
 
     openreview_api_url: HttpUrl = HttpUrl("https://api2.openreview.net")
     openreview_api_v1_url: HttpUrl = HttpUrl("https://api.openreview.net")
     openreview_web_url: HttpUrl = HttpUrl("https://openreview.net")
-    openreview_min_interval_s: float = Field(default=2.0, ge=0, description="gap between requests")
+    openreview_min_interval_s: float = _seconds(2.0, most=HOUR_S, about="gap between requests")
     openreview_username: str | None = Field(
         default=None, validation_alias=_env("openreview_username", "OPENREVIEW_USERNAME")
     )
@@ -100,22 +118,48 @@ class Settings(BaseSettings):
     nougat_model: str = Field(
         default="facebook/nougat-base", description="Nougat weights: a local dir or a hub id"
     )
-    parse_timeout_s: float = Field(default=120.0, gt=0, description="wall time per document")
-    parse_memory_mb: int = Field(default=2048, ge=256, description="address space per parser")
-    parse_max_pages: int = Field(default=500, ge=1, description="longer PDFs fail to parse")
+    parse_timeout_s: float = _seconds(
+        120.0, most=DAY_S, zero_ok=False, about="wall time per document"
+    )
+    parse_memory_mb: int = Field(
+        default=2048, ge=256, le=1 << 22, description="address space per parser (at most 4 TB)"
+    )
+    parse_max_pages: int = Field(
+        default=500, ge=1, le=100_000, description="longer PDFs fail to parse"
+    )
     dask_address: str | None = Field(
         default=None, description="Dask scheduler for executor=dask (unset: a local cluster)"
     )
     parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
 
-    http_timeout_s: float = Field(default=60.0, gt=0)
-    max_retry_wait_s: float = Field(default=600.0, ge=0, description="total wait on 429/503")
-    lock_timeout_s: float = Field(default=60.0, gt=0, description="wait for the DuckDB lock")
+    http_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="per request")
+    max_retry_wait_s: float = _seconds(600.0, most=DAY_S, about="total wait on 429/503")
+    lock_timeout_s: float = _seconds(
+        60.0, most=HOUR_S, zero_ok=False, about="wait for the DuckDB lock"
+    )
 
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: Any) -> Any:
         return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_folder(cls, value: Path) -> Path:
+        """The home, or the nearest part of it that exists, must be a folder (it is created
+        on first use)."""
+        for part in (value, *value.parents):
+            try:
+                if not part.exists():
+                    continue
+                is_dir = part.is_dir()
+            except OSError:  # unreadable: the warehouse reports it when it opens
+                return value
+            if not is_dir:
+                what = "it is" if part == value else f"{part} is"
+                raise ValueError(f"{value} cannot be a folder: {what} a file, not a folder")
+            break
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -47,7 +47,8 @@ class _PoliteArxivClient(arxiv.Client):  # type: ignore[misc]
                 raise ArxivAPIError(f"arXiv API refused the query: {_error_message(resp.content)}")
             if resp.status_code != 200:
                 raise HTTPStatusError(url, resp.status_code, resp.text[:200])
-            parse_xml(resp.content, what=f"arXiv API page {url}")  # strict: catches truncation
+            # Strict: catches truncation, and an HTML page where the feed should be.
+            parse_xml(resp.content, what=f"arXiv API page {url}", expected="an Atom feed")
             feed = _feed.parse(resp.content)
             if feed.results or first_page:
                 return feed

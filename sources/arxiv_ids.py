@@ -60,6 +60,7 @@ def parse_arxiv_id(text: str) -> ArxivId:
         if m:
             base = raw[: m.start("v") - 1] if m["v"] else raw
             return ArxivId(base=base, version=int(m["v"]) if m["v"] else None)
+    shown = repr(text[:80]) + ("..." if len(text) > 80 else "")  # escaped, and bounded
     raise InvalidIdError(
-        f"not an arXiv id: {text!r} (expected e.g. 2104.12255, 2104.12255v1 or hep-th/9901001)"
+        f"not an arXiv id: {shown} (expected e.g. 2104.12255, 2104.12255v1 or hep-th/9901001)"
     )

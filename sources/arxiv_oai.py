@@ -2,12 +2,14 @@
 
 Pages are fetched with the polite client and parsed as a stream (lxml iterparse, no entities
 or DTDs). ``noRecordsMatch`` is an empty harvest, ``badResumptionToken`` is raised as its own
-error so the caller can restart from its watermark, and every other OAI error is named.
+error so the caller can restart from its watermark, and every other OAI error is named. A list
+that does not advance (a resumption token sent again, or a long run of empty pages) is stopped
+by ``ListGuard`` with ``HarvestLoopError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,6 +27,7 @@ from sources.arxiv_record import (
 )
 from sources.errors import (
     BadResumptionTokenError,
+    HarvestLoopError,
     HTTPStatusError,
     InvalidIdError,
     MalformedResponseError,
@@ -38,6 +41,10 @@ ARXIV = "{http://arxiv.org/OAI/arXiv/}"
 METADATA_PREFIXES = ("arXivRaw", "arXiv")
 _HEADER, _METADATA = f"{OAI}header", f"{OAI}metadata"
 _IDENTIFIER, _DATESTAMP, _SETSPEC = f"{OAI}identifier", f"{OAI}datestamp", f"{OAI}setSpec"
+# Empty pages (no record at all) in a row, each with a new token, before a list is given up.
+# arXiv's pages hold hundreds of records; a server may send an occasional empty page, never
+# this many in a row.
+MAX_EMPTY_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,10 @@ def parse_list_records(data: bytes, *, what: str = "OAI-PMH page") -> OAIPage:
     page = OAIPage()
     saw_root = False
     for elem in iterparse_xml(
-        data, (f"{OAI}record", f"{OAI}resumptionToken", f"{OAI}error", f"{OAI}OAI-PMH"), what=what
+        data,
+        (f"{OAI}record", f"{OAI}resumptionToken", f"{OAI}error", f"{OAI}OAI-PMH"),
+        what=what,
+        expected="OAI-PMH",
     ):
         tag = elem.tag
         if tag == f"{OAI}error":
@@ -224,6 +234,56 @@ def _add_record(page: OAIPage, elem: Any) -> None:
     page.records.append(OAIRecord(identifier, datestamp, sets, paper))
 
 
+class ListGuard:
+    """Stops one ListRecords list that does not advance. ``check`` sees each page (with the
+    token that fetched it) before it is stored, and raises ``HarvestLoopError`` when the page
+    hands back a token already followed in this list, or ends a run of ``max_empty_pages``
+    empty pages that still points to another page."""
+
+    def __init__(self, where: str = "the OAI-PMH server", max_empty_pages: int = MAX_EMPTY_PAGES):
+        self.where = where
+        self.max_empty_pages = max_empty_pages
+        self.pages = 0
+        self._followed: set[str] = set()
+        self._empty_run = 0
+
+    def check(self, token: str | None, page: OAIPage) -> None:
+        self.pages += 1
+        if token:
+            self._followed.add(token)
+        self._empty_run = 0 if page.records or page.rejected else self._empty_run + 1
+        following = page.resumption_token
+        if following is None:
+            return  # the end of the list
+        if following in self._followed:
+            raise HarvestLoopError(
+                f"{self.where} sent resumption token {following[:80]!r} again (page "
+                f"{self.pages} of this list), so the list would never end; stopped before "
+                "storing that page. Rerun later; if it persists, the server is at fault"
+            )
+        if self._empty_run >= self.max_empty_pages:
+            raise HarvestLoopError(
+                f"{self.where} sent {self._empty_run} empty pages in a row, each pointing to "
+                "another page, so the list does not advance; stopped before storing the last "
+                "one. Rerun later; if it persists, the server is at fault"
+            )
+
+
+def guarded(
+    fetch: Callable[..., OAIPage], where: str = "the OAI-PMH server"
+) -> Callable[..., OAIPage]:
+    """``fetch(resumption_token=...)`` for one list, with every page checked by a fresh
+    ``ListGuard`` before the caller sees it."""
+    guard = ListGuard(where)
+
+    def fetch_checked(*, resumption_token: str | None = None) -> OAIPage:
+        page = fetch(resumption_token=resumption_token)
+        guard.check(resumption_token, page)
+        return page
+
+    return fetch_checked
+
+
 class OAIHarvester:
     """Fetches ListRecords pages from one OAI-PMH endpoint."""
 
@@ -262,8 +322,10 @@ class OAIHarvester:
     def pages(self, **kwargs: Any) -> Iterator[tuple[str | None, OAIPage]]:
         """Every page of a harvest, each with the token that fetched it (None for the first)."""
         token = kwargs.pop("resumption_token", None)
+        guard = ListGuard(self.base_url)
         while True:
             page = self.list_records(resumption_token=token, **kwargs)
+            guard.check(token, page)
             yield token, page
             if not page.resumption_token:
                 return

@@ -9,12 +9,14 @@ __all__ = [
     "AuthRequiredError",
     "BadResumptionTokenError",
     "HTTPStatusError",
+    "HarvestLoopError",
     "InvalidIdError",
     "InvalidParameterError",
     "MalformedResponseError",
     "OAIError",
     "RateLimitedError",
     "ResultLimitError",
+    "SnapshotFormatError",
     "SourceError",
     "TransientHTTPError",
 ]
@@ -58,3 +60,13 @@ class OAIError(SourceError):
 
 class BadResumptionTokenError(OAIError):
     """The resumption token expired or is unknown; harvest again from the watermark."""
+
+
+class HarvestLoopError(SourceError):
+    """An OAI-PMH list that does not advance: the server sent a resumption token it had sent
+    before, or page after page of nothing, so following it would never end."""
+
+
+class SnapshotFormatError(SourceError):
+    """A snapshot file that is not JSON lines at all (a JSON array, gzip, another binary
+    format): refused as a whole, naming the format, instead of line by line."""

@@ -1,9 +1,11 @@
 """Load the Kaggle arXiv metadata snapshot into ``papers``.
 
 Batches of lines (``sources.arxiv_snapshot.line_batches``) go to DuckDB as Arrow tables of
-``(line_no, line, bad_utf8)``, where JSON parsing, validation and the mapping onto the
+``(line_no, line, problem)``, where JSON parsing, validation and the mapping onto the
 canonical record happen in SQL. Bad lines land in ``rejects`` with their line number and
-reason, and good ones are upserted in the same short transaction. Memory is bounded by the
+reason (the project's own words, with at most an escaped excerpt of the input), and good ones
+are upserted in the same short transaction. A value of the wrong JSON type (a list or a number
+where the snapshot has a string) is a reject, never coerced. Memory is bounded by the
 batch size, whatever the file's size.
 
 Re-importing the same file changes nothing; a newer snapshot updates papers in place (more
@@ -42,9 +44,42 @@ _NAMES = json.dumps([["VARCHAR"]])
 _STRUCTURE = json.dumps(_FIELDS)
 
 
-def _list_typed(field: str) -> str:
-    """SQL: true when ``field`` is present and neither a list nor null."""
-    return f"coalesce(json_type(line, '$.\"{field}\"') NOT IN ('ARRAY', 'NULL'), false)"
+# The fields the snapshot gives as strings. from_json() would turn any other JSON value into
+# text (a list of categories into the one category '["cs.AI","cs.LG"]', the number 1501.12340
+# into the id 1501.1234), so their JSON types are read from the raw line first, with one
+# json_type() call per line for all of them.
+_STRINGS = [name for name, kind in _FIELDS.items() if kind == "VARCHAR"]
+_STRING_PATHS = "[" + ", ".join(f"'$.\"{name}\"'" for name in _STRINGS) + "]"
+_KIND_NAMES = {
+    "ARRAY": "a list", "OBJECT": "an object", "BOOLEAN": "a boolean", "BIGINT": "a number",
+    "UBIGINT": "a number", "DOUBLE": "a number",
+}  # fmt: skip
+
+
+def _not_string(kind: str) -> str:
+    """SQL: true when ``kind`` (a json_type() result, NULL when the field is absent) is
+    neither a string nor JSON null."""
+    return f"coalesce({kind} NOT IN ('VARCHAR', 'NULL'), false)"
+
+
+def _kind_name(kind: str) -> str:
+    """SQL: ``kind`` as words ("a list", "a number", ...)."""
+    cases = " ".join(f"WHEN '{k}' THEN '{name}'" for k, name in _KIND_NAMES.items())
+    return f"CASE {kind} {cases} ELSE lower({kind}) END"
+
+
+def _string_check(kinds: str) -> str:
+    """A SQL ``WHEN`` branch: the first field of ``_STRINGS`` whose JSON value is not a string,
+    in the project's own words. One cheap test per line; the field is named only for lines
+    that fail it."""
+    others = ", ".join(f"'{k}'" for k in _KIND_NAMES)
+    which = " ".join(
+        f"WHEN {_not_string(f'{kinds}[{i}]')} THEN "
+        f"'{name} is ' || {_kind_name(f'{kinds}[{i}]')} || ', not a string'"
+        for i, name in enumerate(_STRINGS, start=1)
+    )
+    return f"""WHEN list_has_any({kinds}, [{others}])
+                THEN CASE {which} ELSE 'a field has an unexpected JSON type' END"""
 
 
 # Collapse whitespace exactly as clean_text() does, cheaply for the common shapes. Text whose
@@ -63,14 +98,17 @@ _CLEAN = (
 # One pass over the batch: parse each line once, validate it and, for valid ones, map it onto
 # `papers`. The checks that need the line parsed again (is it JSON at all, is it an object)
 # only run for lines that already failed, since CASE evaluates a branch only where it applies.
+# A line the reader already refused (over-long, invalid UTF-8) is not parsed at all.
 _PARSE = f"""
 CREATE OR REPLACE TEMP TABLE _snap AS
 WITH typed AS (
-    SELECT line_no, line, bad_utf8, try(from_json(line, '{_STRUCTURE}')) AS r
+    SELECT line_no, line, problem,
+        CASE WHEN problem IS NULL THEN try(from_json(line, '{_STRUCTURE}')) END AS r
     FROM _snap_lines
-    WHERE line NOT IN (chr(10), chr(13) || chr(10))
+    WHERE problem IS NOT NULL OR line NOT IN (chr(10), chr(13) || chr(10))
 ), lists AS (
     SELECT *,
+        CASE WHEN r IS NOT NULL THEN json_type(line, {_STRING_PATHS}) END AS kinds,
         from_json(r.versions, '{_VERSIONS}') AS raw_versions,
         from_json(r.authors_parsed, '{_NAMES}') AS names
     FROM typed
@@ -85,7 +123,7 @@ WITH typed AS (
 ), checked AS (
     SELECT *,
         CASE
-            WHEN bad_utf8 THEN 'invalid UTF-8'
+            WHEN problem IS NOT NULL THEN problem
             WHEN r IS NULL THEN
                 CASE WHEN NOT json_valid(line) THEN 'invalid JSON'
                      WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
@@ -93,8 +131,9 @@ WITH typed AS (
             WHEN r.id IS NULL OR trim(r.id) = '' THEN
                 CASE WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
                      ELSE 'missing id' END
+            {_string_check("kinds")}
             WHEN NOT regexp_full_match(r.id, '{_ID_RE}')
-                THEN 'invalid arXiv id: ' || left(r.id, 60)
+                THEN 'invalid arXiv id: ' || to_json(left(r.id, 60))
             WHEN r.title IS NULL THEN 'missing title'
             WHEN coalesce(json_type(r.versions) NOT IN ('ARRAY', 'NULL'), false)
                 THEN 'versions is not a list of {{version, created}}'
@@ -105,6 +144,8 @@ WITH typed AS (
                 THEN 'authors_parsed is not a list of name lists'
             WHEN r.update_date IS NOT NULL AND try_cast(r.update_date AS DATE) IS NULL
                 THEN 'unparseable update_date'
+            WHEN r.categories IS NULL THEN 'missing categories'
+            WHEN trim(r.categories) = '' THEN 'empty categories'
             ELSE NULL
         END AS reason
     FROM mapped
@@ -112,7 +153,8 @@ WITH typed AS (
 SELECT
     line_no,
     reason,
-    CASE WHEN reason IS NOT NULL THEN left(rtrim(line, chr(13) || chr(10)), {_MAX_RAW}) END AS raw,
+    CASE WHEN reason IS NOT NULL
+        THEN nullif(left(rtrim(line, chr(13) || chr(10)), {_MAX_RAW}), '') END AS raw,
     r.id AS paper_id,
     '{SOURCE}' AS source,
     {_CLEAN.format(x="r.title")} AS title,

@@ -115,7 +115,10 @@ def test_leads_end_at_a_sentence_boundary() -> None:
     assert lead("Short abstract.") == "Short abstract."
 
 
-HOSTILE = "<script>alert(1)</script> [click](javascript:alert(2)) **bold** <img src=x>"
+HOSTILE = (
+    "<script>alert(1)</script> [click](javascript:alert(2)) **bold** <img src=x>"
+    " \x1b]0;owned\x07\x1b[2J \u202eevil"
+)
 
 
 def test_hostile_titles_render_inert(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,6 +139,10 @@ def test_hostile_titles_render_inert(home: Path, capsys: pytest.CaptureFixture[s
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_out
     assert 'href="https://arxiv.org/abs/2611.09999"' in html_out
     assert html_out.count("href=") == 1  # the arXiv link is the only link; text stays text
+    for fmt in ("html", "md", "jsonl"):
+        _, shown, _ = digest(capsys, home, "--date", "2026-11-20", "--format", fmt)
+        assert "\x1b" not in shown and "\u202e" not in shown, fmt
+        assert "x1b" in shown and "owned" in shown, fmt  # visible, not obeyed
     code, md_out, _ = digest(capsys, home, "--date", "2026-11-20")
     assert "\\[click\\](javascript:alert(2))" in md_out  # a link no more
     assert "\\<script\\>" in md_out and "\\*\\*bold\\*\\*" in md_out

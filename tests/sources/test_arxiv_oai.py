@@ -100,7 +100,9 @@ def test_bad_resumption_token_has_its_own_error(oai: Path) -> None:
     [
         (b"", "invalid"),
         (b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'><ListRecords><record>", "invalid"),
-        (b"<html><body>503 Service Unavailable</body></html>", "not an OAI-PMH response"),
+        (b"<html><body>503 Service Unavailable</body></html>", "an HTML page, not OAI-PMH"),
+        (b"<!DOCTYPE html>\n<html><body>maintenance</body></html>", "an HTML page, not OAI-PMH"),
+        (b"<OAI-PMH-ish xmlns='urn:x'/>", "not an OAI-PMH response"),
         (
             b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
             b"<OAI-PMH>&lol2;</OAI-PMH>",
@@ -112,7 +114,7 @@ def test_bad_resumption_token_has_its_own_error(oai: Path) -> None:
             "DTD",
         ),
     ],
-    ids=["empty", "truncated", "html", "billion-laughs", "xxe"],
+    ids=["empty", "truncated", "html", "html-doctype", "other-xml", "billion-laughs", "xxe"],
 )
 def test_malformed_pages(body: bytes, message: str) -> None:
     with pytest.raises(MalformedResponseError, match=message):
