@@ -372,29 +372,21 @@ def pdfs_step(
     *,
     echo: Echo = log.info,
 ) -> PdfCounts:
-    with PoliteClient(politeness) as http:
-        return download_pdfs(wh, http, home, pdf_url, paper_ids, echo=echo)
-
-
-def download_pdfs(
-    wh: Warehouse,
-    http: PoliteClient,
-    home: Path,
-    pdf_url: str,
-    paper_ids: Sequence[str] | None,
-    *,
-    echo: Echo = log.info,
-) -> PdfCounts:
     """PDFs for ``paper_ids`` (or every paper) that are missing or due for a retry."""
     targets = due_targets(wh, paper_ids, arxiv_pdf_url=pdf_url)
     echo(f"fetching {len(targets)} PDF(s)")
-    return fetch_pdfs(
-        PdfLedger(wh),
-        http,
-        home,
-        targets,
-        on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
-    )
+    return _fetch(wh, home, politeness, targets, echo)
+
+
+def _fetch(
+    wh: Warehouse, home: Path, politeness: Politeness, targets: list[PdfTarget], echo: Echo
+) -> PdfCounts:
+    """Fetch ``targets`` on a client of this step's own, recording each in ``pdfs``."""
+    with PoliteClient(politeness) as http:
+        return fetch_pdfs(
+            PdfLedger(wh), http, home, targets,
+            on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
+        )  # fmt: skip
 
 
 def _discard(_: object) -> None:
@@ -488,8 +480,4 @@ def pinned_pdfs_step(
     pinned_ids = {t.paper_id for t in pinned}
     latest = [i for i in paper_ids if i not in pinned_ids]
     targets = [*due_targets(wh, latest, arxiv_pdf_url=pdf_url), *only_due(wh, pinned)]
-    with PoliteClient(politeness) as http:
-        return fetch_pdfs(
-            PdfLedger(wh), http, home, targets,
-            on_done=lambda t, status: _discard(echo(f"pdf {t.versioned_id}: {status}")),
-        )  # fmt: skip
+    return _fetch(wh, home, politeness, targets, echo)
