@@ -25,6 +25,7 @@ ElementKind = Literal[
     "equation",
     "footnote",
     "reference",
+    "furniture",
 ]
 ELEMENT_KINDS: tuple[str, ...] = ElementKind.__args__  # type: ignore[attr-defined]
 
@@ -56,6 +57,9 @@ class Element:
     markdown: str = ""
     level: int | None = None
     is_fallback: bool = False
+    # Free-form facts about the element: a furniture line's ``reason``, ``appendix``, an
+    # equation's ``number``, ``ocr``. Stored as JSON with the element.
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.markdown:
@@ -80,6 +84,8 @@ class Provenance:
     model_id: str | None = None
     duration_s: float = 0.0
     router: str | None = None  # why this parser was chosen, when a router chose it
+    source: str = "pdf"  # what was parsed: pdf | arxiv-html | arxiv-src
+    source_version: str | None = None  # e.g. the LaTeXML version of an arXiv HTML page
 
 
 @dataclass
@@ -96,6 +102,11 @@ class Document:
         return [el for page in self.pages for el in page.elements]
 
     @property
+    def content(self) -> list[Element]:
+        """The elements that are the document's text: everything but page furniture."""
+        return [el for el in self.elements if el.kind != "furniture"]
+
+    @property
     def page_status(self) -> list[str]:
         return [page.status for page in self.pages]
 
@@ -109,11 +120,11 @@ class Document:
 
     def text(self) -> str:
         """Plain text in reading order, one element a paragraph."""
-        return "\n\n".join(el.text for el in self.elements if el.text)
+        return "\n\n".join(el.text for el in self.content if el.text)
 
     def to_markdown(self) -> str:
         """Nougat's .mmd conventions: ``#`` headings, ``\\[...\\]`` math, markdown tables."""
-        return "\n\n".join(el.markdown for el in self.elements if el.markdown.strip()) + "\n"
+        return "\n\n".join(el.markdown for el in self.content if el.markdown.strip()) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -28,6 +28,7 @@ ELEMENT_SCHEMA = pa.schema(
         ("text", pa.string()),
         ("markdown", pa.string()),
         ("is_fallback", pa.bool_()),
+        ("attrs", pa.string()),
     ]
 )
 
@@ -101,6 +102,7 @@ def store_document(
             "text": [el.text for el in elements],
             "markdown": [el.markdown for el in elements],
             "is_fallback": [el.is_fallback for el in elements],
+            "attrs": [json.dumps(el.attrs) if el.attrs else None for el in elements],
         },
         schema=ELEMENT_SCHEMA,
     )
@@ -109,6 +111,8 @@ def store_document(
         "parser_version": doc.provenance.parser_version,
         "model_id": doc.provenance.model_id,
         "router": doc.provenance.router,
+        "source": doc.provenance.source,
+        "source_version": doc.provenance.source_version,
         "page_status": doc.page_status,
         "page_reasons": {str(p.number): p.reason for p in doc.pages if p.reason},
         **{k: v for k, v in doc.metadata.items() if isinstance(v, str | int | float)},
@@ -121,8 +125,8 @@ def store_document(
             """
             INSERT INTO documents (doc_id, paper_id, pdf_sha256, parser, parser_version,
                 model_id, status, reason, pages, fallback_pages, duration_s, quality, markdown,
-                provenance, run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                provenance, run_id, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 did,
@@ -140,10 +144,14 @@ def store_document(
                 markdown,
                 json.dumps(provenance),
                 run_id,
+                doc.provenance.source,
             ],
         )
         if table.num_rows:
             con.register("new_elements", table)
-            con.execute("INSERT INTO elements SELECT * FROM new_elements")
+            con.execute(
+                "INSERT INTO elements (doc_id, seq, page, kind, level, bbox, text, markdown,"
+                " is_fallback, attrs) SELECT * FROM new_elements"
+            )
             con.unregister("new_elements")
     return did
