@@ -22,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: help setup labelstudio chromium demo test lint format bench clean
+.PHONY: help setup labelstudio chromium tesseract demo test lint format bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,11 +61,19 @@ chromium: ## install Debian's chromium when absent (the report test renders in i
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core; }
 
+# OCR for pages without a text layer (PyMuPDF drives Tesseract). Extra languages: install
+# tesseract-ocr-<lang> and set SCICURATE_OCR_LANGUAGES (e.g. eng+deu).
+tesseract: ## install Debian's tesseract-ocr and its English data when absent (OCR)
+	@{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx eng; } || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends tesseract-ocr tesseract-ocr-eng; }
+
 demo: $(STAMP) $(LS_STAMP) ## run the pipeline offline on the bundled sample
 	$(UV) run --no-sync scicurate demo
 
-test: $(STAMP) $(LS_STAMP) chromium ## run the tests (they start Label Studio, Prefect, S3 locally)
-	SCICURATE_REQUIRE_LABEL_STUDIO=1 SCICURATE_REQUIRE_CHROMIUM=1 $(UV) run --no-sync pytest
+test: $(STAMP) $(LS_STAMP) chromium tesseract ## run the tests (they start Label Studio, Prefect, S3 locally)
+	SCICURATE_REQUIRE_LABEL_STUDIO=1 SCICURATE_REQUIRE_CHROMIUM=1 SCICURATE_REQUIRE_TESSERACT=1 $(UV) run --no-sync pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(UV) run --no-sync ruff check .

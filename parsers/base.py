@@ -75,6 +75,9 @@ class Page:
     elements: list[Element] = field(default_factory=list)
     is_fallback: bool = False
     reason: str | None = None
+    # Set when the page's text came from OCR: engine (with version), dpi, confidence (mean
+    # word confidence 0-100), words, seconds, low_confidence.
+    ocr: dict[str, Any] | None = None
 
 
 @dataclass

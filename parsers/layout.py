@@ -7,7 +7,6 @@ puts in order.
 from __future__ import annotations
 
 import itertools
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,7 +15,7 @@ from typing import Any
 import pymupdf
 
 from parsers.base import BBox
-from parsers.text import ARXIV_STAMP, is_page_number, normalize, shape
+from parsers.text import ARXIV_STAMP, normalize
 
 # dict extraction without images (they are read separately) and with ligatures expanded.
 TEXT_FLAGS = (
@@ -35,6 +34,7 @@ class Line:
     size: float  # the size most of the line's characters have
     bold: bool
     math_font_share: float
+    font: str = ""  # the face most of the line's characters are set in
 
     @property
     def x0(self) -> float:
@@ -103,6 +103,7 @@ def _line(raw: dict[str, Any]) -> Line | None:
     if not text:
         return None
     weights: dict[float, int] = {}
+    fonts: dict[str, int] = {}
     bold_chars = math_chars = total = 0
     for s in spans:
         n = len(s["text"])
@@ -111,6 +112,7 @@ def _line(raw: dict[str, Any]) -> Line | None:
         total += n
         size = round(s["size"], 1)
         weights[size] = weights.get(size, 0) + n
+        fonts[s["font"]] = fonts.get(s["font"], 0) + n
         font = _font_kind(s["font"])
         if s["flags"] & _BOLD or font & 1:
             bold_chars += n
@@ -122,6 +124,7 @@ def _line(raw: dict[str, Any]) -> Line | None:
         size=max(weights, key=weights.__getitem__) if weights else 0.0,
         bold=bold_chars >= 0.6 * total,
         math_font_share=math_chars / total if total else 0.0,
+        font=max(fonts, key=fonts.__getitem__) if fonts else "",
     )
 
 
@@ -196,57 +199,6 @@ def _join_same_baseline(blocks: list[Block]) -> list[Block]:
                 continue
         out.append(block)
     return out
-
-
-def running_lines(layouts: list[PageLayout], margin: float = 0.09) -> set[str]:
-    """Shapes of lines in the top/bottom margin that repeat on many pages: running heads."""
-    if len(layouts) < 3:
-        return set()
-    seen: Counter[str] = Counter()
-    for lay in layouts:
-        shapes = set()
-        for block in lay.blocks:
-            for ln in block.lines:
-                if ln.y1 < lay.height * margin or ln.y0 > lay.height * (1 - margin):
-                    shapes.add(shape(ln.text))
-        seen.update(shapes)
-    need = max(3, int(0.4 * len(layouts)))
-    return {s for s, n in seen.items() if n >= need and s.strip("# ")}
-
-
-_NUMBERED_HEAD = re.compile(r"^(\d{1,4}\s+\S.{0,110}|.{1,110}\S\s+\d{1,4})$")
-
-
-def drop_furniture(
-    lay: PageLayout, running: set[str], body_x: tuple[float, float], body_size: float
-) -> None:
-    """Remove running headers/footers, page numbers and margin line numbers from a page.
-
-    Repeated margin lines are found across pages (``running_lines``); a lone header line that
-    carries a page number ("Optimized Table Tokenization ... 9") is dropped on sight, so a
-    one-page excerpt loses its running head too."""
-    top, bottom = lay.height * 0.09, lay.height * 0.91
-    left, right = body_x
-    first_y = min((b.bbox[1] for b in lay.blocks), default=0.0)
-    kept: list[Block] = []
-    for block in lay.blocks:
-        _x0, y0, _x1, y1 = block.bbox
-        topmost = y0 <= first_y + 1 and y1 < lay.height * 0.15 and block.size <= body_size * 1.1
-        if topmost and _NUMBERED_HEAD.match(" ".join(ln.text for ln in block.lines)):
-            continue
-        lines = []
-        for ln in block.lines:
-            in_margin = ln.y1 < top or ln.y0 > bottom
-            if in_margin and (shape(ln.text) in running or is_page_number(ln.text)):
-                continue
-            outside_body = ln.x1 < left + 2 or ln.x0 > right - 2
-            if outside_body and is_page_number(ln.text):  # line numbers of review copies
-                continue
-            lines.append(ln)
-        if lines:
-            block.lines = lines
-            kept.append(block)
-    lay.blocks = kept
 
 
 def body_x_range(lay: PageLayout, body_size: float) -> tuple[float, float]:

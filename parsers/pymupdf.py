@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +25,20 @@ import pymupdf
 
 from parsers.base import BBox, Document, Element, Page, ParseError, Provenance, TooManyPagesError
 from parsers.envelope import file_envelope_problem
-from parsers.layout import (
-    Block,
-    PageLayout,
-    body_x_range,
-    drop_furniture,
-    order_blocks,
-    read_page,
-    running_lines,
+from parsers.furniture import Furniture, classify, running_lines
+from parsers.layout import Block, Line, PageLayout, body_x_range, order_blocks, read_page
+from parsers.ocr import (
+    GARBAGE_WORD_SHARE,
+    OcrError,
+    OcrOptions,
+    layer_is_garbage,
+    ocr_page,
+    unavailable,
+    word_share,
 )
 from parsers.text import join_lines, math_share, strip_stamp
 
-PARSER_VERSION = "1.0"
+PARSER_VERSION = "1.1"
 # find_tables() prints an advert for pymupdf-layout once per process; not for our logs.
 if hasattr(pymupdf, "no_recommend_layout"):
     pymupdf.no_recommend_layout()
@@ -82,6 +84,7 @@ class PyMuPDFOptions:
     figure_dpi: int = 150
     min_chars_text_layer: int = 30
     max_image_mb: int = 512  # an image bigger than this decoded is a decompression bomb
+    ocr: OcrOptions = field(default_factory=OcrOptions)
 
 
 def _heading_level(text: str) -> int | None:
@@ -130,7 +133,10 @@ class PyMuPDFParser:
             for page in pages:
                 page.elements = []
         elif pages and all(p.status == "needs_ocr" for p in pages):
+            why = {p.reason.partition("; ")[2] for p in pages if p.reason}
             out.status, out.reason = "needs_ocr", "no page has a text layer"
+            if why:
+                out.reason += f" ({'; '.join(sorted(why))})"
         if complaints:
             out.metadata["mupdf_warnings"] = complaints[:1000]
         return out
@@ -139,28 +145,95 @@ class PyMuPDFParser:
         for n in numbers:
             self.check_images(doc, n)
         layouts = [read_page(doc[n]) for n in numbers]
+        ocr = self._ocr_pages(doc, layouts)
         body = _body_size(layouts)
+        body_font = _body_font(layouts)
         running = running_lines(layouts)
         state = _State(body_size=body, table_budget=self.options.table_budget_s)
         pages: list[Page] = []
         for lay in layouts:
             body_x = body_x_range(lay, body)
-            drop_furniture(lay, running, body_x, body)
+            furniture = classify(lay, running, body_x, body, body_font)
             page = Page(number=lay.number, width=lay.width, height=lay.height)
-            if lay.chars < self.options.min_chars_text_layer and lay.image_cover > 0.3:
-                page.status, page.reason = "needs_ocr", "no text layer (image-only page)"
+            done = ocr.get(lay.number)
+            if isinstance(done, dict):
+                page.ocr = done
+                if done["low_confidence"]:
+                    page.reason = done["why"]
+            elif self._without_text(lay):
+                page.status = "needs_ocr"
+                page.reason = f"no text layer (image-only page); {done or 'not OCRed'}"
             tables = self._tables(doc, lay, state) if self.options.tables else []
             blocks = [b for b in order_blocks(lay, body_x) if not _inside_any(b.bbox, tables)]
             keyed: list[tuple[float, Element]] = []
             for i, block in enumerate(blocks):
                 keyed.extend((i, el) for el in self._block_elements(block, lay, state))
             boxes = [b.bbox for b in blocks]
-            extras = [el for _, el in tables] + self._figures(doc, lay)
+            extras = [el for _, el in tables] + self._figures(doc, lay, scanned=bool(page.ocr))
             keyed.extend((_slot(el.bbox, boxes) + 0.5, el) for el in extras)
+            keyed.extend(_furniture_element(f, lay, len(blocks)) for f in furniture)
             keyed.sort(key=lambda pair: pair[0])
             page.elements = [el for _, el in keyed]
             pages.append(page)
         return pages
+
+    def _without_text(self, lay: PageLayout) -> bool:
+        return lay.chars < self.options.min_chars_text_layer and lay.image_cover > 0.3
+
+    def _ocr_pages(
+        self, doc: pymupdf.Document, layouts: list[PageLayout]
+    ) -> dict[int, dict[str, Any] | str]:
+        """OCR the pages without a usable text layer, in place in ``layouts``; per page
+        number, what the OCR gave (a dict for ``Page.ocr``) or why it did not run (a str)."""
+        opts = self.options.ocr
+        wanted = [
+            i
+            for i, lay in enumerate(layouts)
+            if self._without_text(lay)
+            or layer_is_garbage(
+                " ".join(ln.text for b in lay.blocks for ln in b.lines), lay.image_cover
+            )
+        ]
+        if not wanted:
+            return {}
+        why_not = unavailable(opts)
+        if why_not is not None:
+            return {layouts[i].number: why_not for i in wanted}
+        out: dict[int, dict[str, Any] | str] = {}
+        budget = opts.budget_s
+        for i in wanted:
+            lay = layouts[i]
+            if budget <= 0:
+                out[lay.number] = f"the OCR budget of {opts.budget_s:g} s per document is spent"
+                continue
+            start = time.perf_counter()
+            try:
+                result = ocr_page(doc[lay.number], opts)
+            except OcrError as exc:
+                out[lay.number] = f"OCR failed: {exc}"
+                continue
+            finally:
+                budget -= time.perf_counter() - start
+            layouts[i] = _ocr_layout(result.pdf, lay)
+            text = " ".join(ln.text for b in layouts[i].blocks for ln in b.lines)
+            share = word_share(text)
+            low = result.confidence < opts.min_confidence or share < GARBAGE_WORD_SHARE
+            why = (
+                f"OCR text is not reliable (mean word confidence {result.confidence:.0f} < "
+                f"{opts.min_confidence:g}, or word share {share:.2f} < {GARBAGE_WORD_SHARE})"
+            )
+            out[lay.number] = {
+                "engine": result.engine,
+                "languages": opts.languages,
+                "dpi": result.dpi,
+                "confidence": round(result.confidence, 1),
+                "words": result.words,
+                "word_share": round(share, 3),
+                "seconds": round(time.perf_counter() - start, 3),
+                "low_confidence": low,
+                "why": why if low else None,
+            }
+        return out
 
     def check_images(self, doc: pymupdf.Document, number: int) -> None:
         """Refuse decompression bombs before anything decodes them."""
@@ -276,25 +349,32 @@ class PyMuPDFParser:
         start = time.perf_counter()
         found: list[tuple[BBox, Element]] = []
         try:
-            for table in page.find_tables(strategy="lines").tables:
-                rows = table.extract()
-                if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
-                    continue
-                x0, y0, x1, y1 = table.bbox
-                bbox: BBox = (x0, y0, x1, y1)
-                md = _markdown_table(rows)
-                text = "\n".join(" | ".join(c or "" for c in row) for row in rows)
-                found.append((bbox, Element("table", lay.number, bbox, text, md)))
+            for region in _rule_regions(drawings, lay):
+                # clipped: find_tables() reads the characters of its clip only, which is
+                # most of its cost on a full page
+                for table in page.find_tables(clip=region, strategy="lines").tables:
+                    rows = table.extract()
+                    if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
+                        continue
+                    x0, y0, x1, y1 = table.bbox
+                    bbox: BBox = (x0, y0, x1, y1)
+                    md = _markdown_table(rows)
+                    text = "\n".join(" | ".join(c or "" for c in row) for row in rows)
+                    found.append((bbox, Element("table", lay.number, bbox, text, md)))
         finally:
             state.table_budget -= time.perf_counter() - start
         return found
 
-    def _figures(self, doc: pymupdf.Document, lay: PageLayout) -> list[Element]:
+    def _figures(
+        self, doc: pymupdf.Document, lay: PageLayout, *, scanned: bool = False
+    ) -> list[Element]:
         out: list[Element] = []
         area = lay.width * lay.height
         for i, box in enumerate(lay.image_boxes):
             w, h = box[2] - box[0], box[3] - box[1]
             if w * h < 0.01 * area or lay.image_cover > 0.9:  # icons, or a scanned page
+                continue
+            if scanned and w * h > 0.3 * area:  # the scan itself
                 continue
             md = ""
             if self.options.figures_dir is not None:
@@ -307,6 +387,37 @@ class PyMuPDFParser:
                 md = f"![figure]({name})"
             out.append(Element("figure", lay.number, box, "", md or "<!-- figure -->"))
         return out
+
+
+def _rule_regions(drawings: list[dict[str, Any]], lay: PageLayout) -> list[pymupdf.Rect]:
+    """Where the page's ruled tables can be: clusters of vector drawings (rules and boxes
+    that touch or nearly touch) with at least two vertical and two horizontal edges, a little
+    enlarged so a table's outer rules and its first and last rows are inside."""
+    pad = 4.0
+    boxes: list[list[float]] = []
+    for drawing in drawings:
+        x0, y0, x1, y1 = drawing["rect"]
+        if (x1 - x0) > 0.95 * lay.width and (y1 - y0) > 0.95 * lay.height:
+            continue  # a page frame or background
+        boxes.append([x0 - pad, y0 - pad, x1 + pad, y1 + pad, _vertical_rules([drawing])])
+    boxes.sort(key=lambda b: b[1])
+    clusters: list[list[float]] = []
+    for box in boxes:
+        for c in clusters:
+            if box[0] <= c[2] and box[2] >= c[0] and box[1] <= c[3] and box[3] >= c[1]:
+                c[0], c[1] = min(c[0], box[0]), min(c[1], box[1])
+                c[2], c[3] = max(c[2], box[2]), max(c[3], box[3])
+                c[4] += box[4]
+                break
+        else:
+            clusters.append(list(box))
+    page = pymupdf.Rect(0, 0, lay.width, lay.height)
+    out = []
+    for x0, y0, x1, y1, verticals in clusters:
+        rect = pymupdf.Rect(x0 - pad, y0 - pad, x1 + pad, y1 + pad) & page
+        if verticals >= 2 and rect.height > 3 * pad and rect.width > 3 * pad:
+            out.append(rect)
+    return out
 
 
 def _vertical_rules(drawings: list[dict[str, Any]]) -> int:
@@ -392,6 +503,82 @@ def _body_size(layouts: list[PageLayout]) -> float:
             for ln in block.lines:
                 sizes[round(ln.size)] += len(ln.text)
     return float(sizes.most_common(1)[0][0]) if sizes else 10.0
+
+
+def _ocr_layout(pdf: bytes, original: PageLayout) -> PageLayout:
+    """The layout of Tesseract's text-only PDF, in the original page's coordinates, with the
+    original's image boxes (the scan is still what the page shows).
+
+    Tesseract sets each word in a size of its own height: the pieces of one visual line are
+    joined into one line with the median of their sizes, and a line within 15% of the page's
+    median size gets exactly that size, so that only clearly bigger or smaller lines (a
+    heading, a running head) stand out from the body."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as ocr_doc:
+        lay = read_page(ocr_doc[0])
+    sx = original.width / max(lay.width, 1e-6)
+    sy = original.height / max(lay.height, 1e-6)
+    sizes = sorted(ln.size * sy for b in lay.blocks for ln in b.lines)
+    median = sizes[len(sizes) // 2] if sizes else 10.0
+    for block in lay.blocks:
+        merged: list[tuple[Line, list[float]]] = []
+        for ln in block.lines:
+            x0, y0, x1, y1 = ln.bbox
+            box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+            if merged and abs(merged[-1][0].bbox[3] - box[3]) < median * 0.5:
+                prev, piece_sizes = merged[-1]
+                px0, py0, px1, py1 = prev.bbox
+                prev.text = f"{prev.text} {ln.text}"
+                prev.bbox = (min(px0, box[0]), min(py0, box[1]), max(px1, box[2]), max(py1, box[3]))
+                piece_sizes.append(ln.size * sy)
+                continue
+            merged.append(
+                (Line(ln.text, box, 0.0, False, ln.math_font_share, "ocr"), [ln.size * sy])
+            )
+        for line, piece_sizes in merged:
+            size = sorted(piece_sizes)[len(piece_sizes) // 2]
+            line.size = median if abs(size - median) <= 0.15 * median else round(size, 1)
+        block.lines = [line for line, _ in merged]
+    lay.blocks = _join_ocr_lines(lay.blocks, median)
+    lay.number, lay.width, lay.height = original.number, original.width, original.height
+    lay.image_boxes, lay.image_cover = original.image_boxes, original.image_cover
+    lay.chars = sum(b.chars for b in lay.blocks)
+    return lay
+
+
+def _join_ocr_lines(blocks: list[Block], size: float) -> list[Block]:
+    """Tesseract's PDF puts most lines in a block of their own: join a line to the block
+    above when it follows at line spacing and overlaps it horizontally."""
+    out: list[Block] = []
+    for block in sorted(blocks, key=lambda b: b.bbox[1]):
+        if out:
+            above = out[-1].bbox
+            x0, y0, x1, _ = block.bbox
+            overlap = min(above[2], x1) - max(above[0], x0)
+            if 0 <= y0 - above[3] < size * 0.8 and overlap > 0.5 * min(
+                x1 - x0, above[2] - above[0]
+            ):
+                out[-1].lines.extend(block.lines)
+                continue
+        out.append(block)
+    return out
+
+
+def _body_font(layouts: list[PageLayout]) -> str | None:
+    fonts: Counter[str] = Counter()
+    for lay in layouts:
+        for block in lay.blocks:
+            for ln in block.lines:
+                fonts[ln.font] += len(ln.text)
+    return fonts.most_common(1)[0][0] if fonts else None
+
+
+def _furniture_element(item: Furniture, lay: PageLayout, blocks: int) -> tuple[float, Element]:
+    """A removed line, kept as a ``furniture`` element (before the body when it sat at the
+    top of the page, after it otherwise) with the reason it was removed."""
+    line = item.line
+    slot = -1.0 if line.y1 < lay.height / 2 else blocks + 1.0
+    el = Element("furniture", lay.number, line.bbox, line.text, attrs={"reason": item.reason})
+    return slot, el
 
 
 def _union(a: BBox, b: BBox) -> BBox:

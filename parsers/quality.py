@@ -4,7 +4,8 @@ no page survived, ``failed``).
 Builders train only on documents with status ``ok``; the thresholds are parameters so a data
 engineer can tighten them per run, and the metrics are stored with every document. A document
 with a ``failed`` page (one that lost its content, e.g. in MuPDF's repair of a truncated file)
-is never ``ok``, whatever its average text per page.
+is never ``ok``, whatever its average text per page, and neither is one with a page whose OCR
+text is unreliable (low word confidence: handwriting, noise).
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def measure(doc: Document) -> dict[str, Any]:
         "language": guess_language(text),
         "needs_ocr_pages": sum(1 for p in doc.pages if p.status == "needs_ocr"),
         "failed_pages": sum(1 for p in doc.pages if p.status == "failed"),
+        "ocr_pages": sum(1 for p in doc.pages if p.ocr),
+        "ocr_unreliable_pages": sum(1 for p in doc.pages if p.ocr and p.ocr["low_confidence"]),
     }
 
 
@@ -102,6 +105,12 @@ def assess(doc: Document, thresholds: QualityThresholds | None = None) -> Docume
         reasons.append(
             f"{len(failed)} of {len(doc.pages)} pages failed (page {numbers}{more}): "
             f"{failed[0].reason}"
+        )
+    unreliable = [p for p in doc.pages if p.ocr and p.ocr["low_confidence"]]
+    if unreliable:
+        reasons.append(
+            f"{len(unreliable)} of {len(doc.pages)} pages have unreliable OCR text "
+            f"(page {unreliable[0].number + 1}: {unreliable[0].ocr['why']})"  # type: ignore[index]
         )
     if q["chars_per_page"] < t.min_chars_per_page:
         reasons.append(f"{q['chars_per_page']:g} chars/page < {t.min_chars_per_page:g}")

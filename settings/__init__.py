@@ -25,6 +25,7 @@ from annotation.server import load_credentials
 from core.errors import ScicurateError
 from core.http import Politeness
 from parsers.nougat import NougatOptions
+from parsers.ocr import OcrOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse, WarehouseSpec
@@ -131,6 +132,15 @@ class Settings(BaseSettings):
         default=None, description="Dask scheduler for executor=dask (unset: a local cluster)"
     )
     parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
+    ocr: bool = Field(default=True, description="OCR pages without a text layer (Tesseract)")
+    ocr_languages: str = Field(
+        default="eng",
+        pattern=r"^[a-z_]{3,}(\+[a-z_]{3,})*$",
+        description="Tesseract languages, e.g. eng+deu (install tesseract-ocr-<lang>)",
+    )
+    ocr_dpi: int = Field(default=300, ge=72, le=600, description="OCR rendering resolution")
+    ocr_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="OCR per page")
+    ocr_budget_s: float = _seconds(60.0, most=DAY_S, about="OCR time per document")
 
     http_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="per request")
     max_retry_wait_s: float = _seconds(600.0, most=DAY_S, about="total wait on 429/503")
@@ -261,7 +271,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown parser {parser!r}; choose one of {', '.join(PARSER_NAMES)}")
         return ParseSpec(
             parser=parser,  # type: ignore[arg-type]
-            pymupdf=PyMuPDFOptions(tables=self.parse_tables),
+            pymupdf=PyMuPDFOptions(
+                tables=self.parse_tables,
+                ocr=OcrOptions(
+                    enabled=self.ocr,
+                    languages=self.ocr_languages,
+                    dpi=self.ocr_dpi,
+                    timeout_s=self.ocr_timeout_s,
+                    budget_s=self.ocr_budget_s,
+                ),
+            ),
             nougat=NougatOptions(model=self.nougat_model),
             max_pages=self.parse_max_pages,
             wall_s=self.parse_timeout_s,

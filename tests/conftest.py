@@ -80,6 +80,19 @@ def mem_wh() -> Iterator[Warehouse]:
 
 
 @pytest.fixture(scope="session")
+def tesseract() -> str:
+    """Tesseract's version line (`make test` installs it; elsewhere its absence skips)."""
+    from parsers.ocr import OcrOptions, engine_version, unavailable
+
+    why = unavailable(OcrOptions())
+    if why is not None:
+        if os.environ.get("SCICURATE_REQUIRE_TESSERACT") == "1":
+            pytest.fail(f"OCR cannot run: {why}")
+        pytest.skip(f"OCR cannot run: {why}")
+    return engine_version() or ""
+
+
+@pytest.fixture(scope="session")
 def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStudioServer]:
     """A real Label Studio (1.23.2, from .venv-labelstudio) for the session, on a free port."""
     try:

@@ -115,6 +115,7 @@ def store_document(
         "source_version": doc.provenance.source_version,
         "page_status": doc.page_status,
         "page_reasons": {str(p.number): p.reason for p in doc.pages if p.reason},
+        "page_ocr": {str(p.number): p.ocr for p in doc.pages if p.ocr},
         **{k: v for k, v in doc.metadata.items() if isinstance(v, str | int | float)},
     }
     markdown = doc.to_markdown() if doc.status != "failed" else None

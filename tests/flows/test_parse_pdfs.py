@@ -12,7 +12,7 @@ from cli.app import command
 from cli.errors import run_cli
 from demo.sample import sample_papers
 from jobs.parse_pdfs import parse_pdfs
-from parsers.pymupdf import PyMuPDFOptions
+from parsers.pymupdf import PARSER_VERSION, PyMuPDFOptions
 from parsers.run import ParseSpec
 from tests.arxiv_replay import crawl_sample
 from tests.parsers import hostile
@@ -88,7 +88,7 @@ def test_a_parser_version_bump_reparses(home: Path, monkeypatch: pytest.MonkeyPa
     with wh.read() as con:
         assert con.execute(
             "SELECT parser_version, count(*) FROM documents GROUP BY 1 ORDER BY 1"
-        ).fetchall() == [("1.0+pymupdf" + _bind(), 3), ("9.9+test", 6)]
+        ).fetchall() == [(f"{PARSER_VERSION}+pymupdf{_bind()}", 3), ("9.9+test", 6)]
 
 
 def _bind() -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from parsers.isolate import IsolatedWorker
+from parsers.ocr import OcrOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import ParseSpec, parse_isolated
 from tests.parsers import hostile
@@ -61,7 +62,10 @@ def test_memory_limit_is_a_failed_parse_not_a_crash(tmp_path: Path) -> None:
     spec = ParseSpec(
         memory_mb=400,
         pymupdf=PyMuPDFOptions(
-            max_image_mb=100_000, figures_dir=tmp_path / "figs", figure_dpi=2400
+            max_image_mb=100_000,
+            figures_dir=tmp_path / "figs",
+            figure_dpi=2400,
+            ocr=OcrOptions(enabled=False),  # OCR renders within its pixel budget
         ),
     )
     with IsolatedWorker(spec.limits()) as worker:

@@ -47,7 +47,7 @@ def test_every_corpus_pdf_parses(corpus: Path, parsed: dict[str, Document]) -> N
         assert doc.status in ("ok", "needs_ocr"), (name, doc.reason)
         assert doc.pages, name
         assert doc.provenance.parser == "pymupdf" and doc.provenance.duration_s > 0
-        if doc.status == "ok":
+        if doc.status == "ok" and not any(page.ocr for page in doc.pages):
             assert len(doc.text()) > 1000, name
             md = doc.to_markdown()
             assert md.strip() and json.loads(doc.to_json())["pages"]
@@ -122,10 +122,15 @@ def test_two_column_reading_order(parsed: dict[str, Document]) -> None:
     )
 
 
-def test_scanned_image_only_page_needs_ocr(parsed: dict[str, Document]) -> None:
-    doc = parsed["nougat_calculus00marciala_p43.pdf"]
+def test_scanned_image_only_page_needs_ocr(corpus: Path, parsed: dict[str, Document]) -> None:
+    from parsers.ocr import OcrOptions
+    from parsers.pymupdf import PyMuPDFOptions
+
+    no_ocr = PyMuPDFParser(PyMuPDFOptions(ocr=OcrOptions(enabled=False)))
+    doc = no_ocr.parse(corpus / "nougat_calculus00marciala_p43.pdf")
     assert doc.status == "needs_ocr"
     assert doc.page_status == ["needs_ocr"]
+    assert doc.pages[0].reason == "no text layer (image-only page); OCR is off"
     # the scanned page with an OCR text layer is not flagged
     assert parsed["grobid_ZFN-A-054-0304-0272.pdf"].page_status == ["ok", "ok"]
 
@@ -149,8 +154,12 @@ def test_cleanup_and_structure(parsed: dict[str, Document]) -> None:
     for el in doc.elements:
         x0, y0, x1, y1 = el.bbox
         assert 0 <= x0 <= x1 and 0 <= y0 <= y1
-    # page numbers of running footers are gone
-    assert not any(re.fullmatch(r"\d{1,3}", el.text) for el in doc.elements)
+    # page numbers of running footers are gone from the text, kept as furniture with a reason
+    assert not any(re.fullmatch(r"\d{1,3}", el.text) for el in doc.content)
+    numbers = [el for el in doc.elements if re.fullmatch(r"\d{1,3}", el.text)]
+    assert numbers and all(el.kind == "furniture" for el in numbers)
+    assert all(el.attrs["reason"] for el in numbers)
+    assert not re.search(r"(?m)^\d{1,3}$", doc.to_markdown())
 
 
 def test_figures_cropped_on_request(corpus: Path, tmp_path: Path) -> None:
