@@ -36,14 +36,15 @@ _PAGE_OF = re.compile(
 )
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("download notice", re.compile(
-        r"\bdownload(?:ed)?\s+(?:from|by|on|date)\b|\bdownload date\b", re.I)),
+        r"\bdownload(?:ed)?\s+(?:from|by|on|date|\d{1,2}\s+\w{3,9}\.?\s+\d{4})\b|"
+        r"\bdownload date\b|\bredistribution subject to\b", re.I)),
     ("publisher line", re.compile(
         r"\b(?:published|publ\.)\s+(?:by|online|in)\b|\bpublishing\b.*\b(?:ltd|inc|gmbh|llc)\b|"
         r"\ball rights reserved\b|\bprinted in\b|\bpreprint submitted to\b|\baccepted manuscript\b|"
         r"\bprotected by copyright\b|\blicen[cs]ed under\b|\breprints? and permissions\b", re.I)),
     ("copyright", re.compile(r"\u00a9|\bc\u20dd|\(c\)\s*\d{4}|\bcopyright\b", re.I)),
     ("venue line", re.compile(
-        r"^\s*(?:in\s+)?proceedings of\b|\bpages\s+\d+\s*[-\u2013]\s*\d+\b|"
+        r"^\s*(?:in\s+)?proceedings of\b|^\s*to appear in\b|\bpages\s+\d+\s*[-\u2013]\s*\d+\b|"
         r"\bconference on\b.*\b(?:19|20)\d\d\b", re.I)),
     ("journal volume/issue/page", re.compile(
         r"\b(?:vol(?:ume)?\.?\s*\d+|no\.\s*\d+|issue\s*\d+|pp?\.\s*\d+\s*[-\u2013]\s*\d+)|"
@@ -102,20 +103,31 @@ def _is_mathy(line: Line) -> bool:
     return line.math_font_share > 0.3 or math_share(line.text) > 0.2
 
 
-def _gap_to_body(line: Line, lay: PageLayout, own: Block, band: tuple[float, float]) -> float:
-    """Vertical distance from the line to the nearest text of the body: lines of other
-    blocks that are not in the margin band themselves (inf when there is none)."""
-    top, bottom = band
-    best = float("inf")
-    for block in lay.blocks:
-        if block is own:
-            continue
-        for other in block.lines:
-            if other.y1 < top or other.y0 > bottom:
-                continue
-            gap = other.y0 - line.y1 if other.y0 >= line.y1 else line.y0 - other.y1
-            best = min(best, max(gap, 0.0))
-    return best
+@dataclass(frozen=True)
+class _Page:
+    """What the line rules need to know about one page."""
+
+    lay: PageLayout
+    running: set[str]
+    body_x: tuple[float, float]
+    body_size: float
+    body_font: str | None
+    top: float  # the margin bands: above ``top`` and below ``bottom``
+    bottom: float
+    top_wide: float
+    bottom_wide: float
+    body_spans: list[tuple[float, float, int]]  # (y0, y1, block id) of lines off the band
+
+    def gap_to_body(self, line: Line, own: Block) -> float:
+        """Vertical distance from the line to the nearest text of the body: lines of other
+        blocks that are not in the margin band themselves (inf when there is none)."""
+        own_id, y0, y1 = id(own), line.y0, line.y1
+        best = float("inf")
+        for other_y0, other_y1, block_id in self.body_spans:
+            if block_id != own_id:
+                gap = other_y0 - y1 if other_y0 >= y1 else y0 - other_y1
+                best = min(best, gap)
+        return max(best, 0.0)
 
 
 def _gap_below(block: Block, lay: PageLayout) -> float:
@@ -159,7 +171,15 @@ def classify(
     bottom = min(height * BOTTOM_BAND, text_bottom - height * 0.04)
     top_wide = max(height * TOP_BAND_WIDE, text_top + height * 0.07)
     bottom_wide = min(height * BOTTOM_BAND_WIDE, text_bottom - height * 0.07)
-    left, right = body_x
+    spans = [
+        (ln.y0, ln.y1, id(b))
+        for b in lay.blocks
+        for ln in b.lines
+        if ln.y1 >= top and ln.y0 <= bottom
+    ]
+    page = _Page(
+        lay, running, body_x, body_size, body_font, top, bottom, top_wide, bottom_wide, spans
+    )
     first_y = min((b.bbox[1] for b in lay.blocks), default=0.0)
     found: list[Furniture] = []
     kept: list[Block] = []
@@ -181,10 +201,7 @@ def classify(
             continue
         lines = []
         for ln in block.lines:
-            reason = _line_reason(
-                ln, block, lay, running, (left, right), body_size, body_font,
-                (top, bottom, top_wide, bottom_wide),
-            )  # fmt: skip
+            reason = _line_reason(ln, block, page)
             if reason is None:
                 lines.append(ln)
             else:
@@ -196,26 +213,18 @@ def classify(
     return found
 
 
-def _line_reason(
-    ln: Line,
-    block: Block,
-    lay: PageLayout,
-    running: set[str],
-    body_x: tuple[float, float],
-    body_size: float,
-    body_font: str | None,
-    bands: tuple[float, float, float, float],
-) -> str | None:
-    top, bottom, top_wide, bottom_wide = bands
-    left, right = body_x
-    in_margin = ln.y1 < top or ln.y0 > bottom
-    in_wide = ln.y1 < top_wide or ln.y0 > bottom_wide
-    if in_margin and shape(ln.text) in running:
+def _line_reason(ln: Line, block: Block, page: _Page) -> str | None:
+    """Why one line is furniture, or None when it is body text."""
+    left, right = body_x = page.body_x
+    body_size, body_font = page.body_size, page.body_font
+    in_margin = ln.y1 < page.top or ln.y0 > page.bottom
+    in_wide = ln.y1 < page.top_wide or ln.y0 > page.bottom_wide
+    if in_margin and shape(ln.text) in page.running:
         return "repeated on many pages"
     outside_body = ln.x1 < left + 2 or ln.x0 > right - 2
     if outside_body and is_page_number(ln.text):
         return "line number"
-    if not in_wide or len(ln.text) > 140:
+    if not in_wide or len(ln.text) > 240:
         return None
     heading_like = ln.bold or ln.size > body_size * 1.12
     if _is_mathy(ln) and not is_page_number(ln.text):
@@ -224,7 +233,7 @@ def _line_reason(
         return None
     if _in_paragraph(ln, block, body_x, body_size):
         return None  # e.g. a paragraph's first line at the top of the page
-    gap = _gap_to_body(ln, lay, block, (top, bottom))
+    gap = page.gap_to_body(ln, block)
     isolated = gap > max(ln.size, body_size) * 0.9
     reason = pattern_reason(ln.text)
     if reason is not None and (in_margin or (isolated and not heading_like)):

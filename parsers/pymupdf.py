@@ -164,7 +164,13 @@ class PyMuPDFParser:
                 page.status = "needs_ocr"
                 page.reason = f"no text layer (image-only page); {done or 'not OCRed'}"
             tables = self._tables(doc, lay, state) if self.options.tables else []
-            blocks = [b for b in order_blocks(lay, body_x) if not _inside_any(b.bbox, tables)]
+            # a block inside a table's box is one of its cells, unless it is the caption (a
+            # caption and its table framed together in one figure-like box)
+            blocks = [
+                b
+                for b in order_blocks(lay, body_x)
+                if not _inside_any(b.bbox, tables) or _CAPTION.match(b.lines[0].text)
+            ]
             keyed: list[tuple[float, Element]] = []
             for i, block in enumerate(blocks):
                 keyed.extend((i, el) for el in self._block_elements(block, lay, state))
@@ -353,10 +359,15 @@ class PyMuPDFParser:
                 # clipped: find_tables() reads the characters of its clip only, which is
                 # most of its cost on a full page
                 for table in page.find_tables(clip=region, strategy="lines").tables:
-                    rows = table.extract()
+                    rows, boxes = table.extract(), [row.bbox for row in table.rows]
+                    for end in (0, -1):  # a caption framed in as the first or last row
+                        cells = [c for c in rows[end] if c] if rows else []
+                        if len(rows) > 2 and len(cells) == 1 and _CAPTION.match(cells[0]):
+                            del rows[end], boxes[end]
                     if len(rows) < 2 or max((len(r) for r in rows), default=0) < 2:
                         continue
-                    x0, y0, x1, y1 = table.bbox
+                    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+                    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
                     bbox: BBox = (x0, y0, x1, y1)
                     md = _markdown_table(rows)
                     text = "\n".join(" | ".join(c or "" for c in row) for row in rows)

@@ -55,3 +55,32 @@ def test_booktabs_table_skips_find_tables(tmp_path: Path, monkeypatch: pytest.Mo
     doc = PyMuPDFParser().parse(pdf)
     assert not [el for el in doc.elements if el.kind == "table"]
     assert any("Ours 91.2 88.0" in el.text for el in doc.elements)  # the cells stay as text
+
+
+def test_a_caption_framed_with_its_table_is_kept(tmp_path: Path) -> None:
+    """Caption and table drawn inside one ruled box (a figure-like float): find_tables()
+    reports the whole box, and the caption must survive as a caption, once."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.draw_rect(pymupdf.Rect(72, 75, 342, 170))  # one frame around caption and table
+    page.insert_text((72, 90), "Table 2: Accuracy of the three systems.", fontsize=10)
+    x0, y0, w, h = 72.0, 110.0, 90.0, 20.0
+    for r, row in enumerate(CELLS):
+        for c, cell in enumerate(row):
+            page.insert_text((x0 + c * w + 5, y0 + r * h + 14), cell, fontsize=10)
+    for r in range(4):
+        page.draw_line((x0, y0 + r * h), (x0 + 3 * w, y0 + r * h))
+    for c in range(4):
+        page.draw_line((x0 + c * w, y0), (x0 + c * w, y0 + 3 * h))
+    page.insert_text((72, 230), "The framed table above compares three systems.", fontsize=10)
+    pdf = tmp_path / "framed.pdf"
+    doc.save(pdf)
+    parsed = PyMuPDFParser().parse(pdf)
+    captions = [el.text for el in parsed.elements if el.kind == "caption"]
+    assert captions == ["Table 2: Accuracy of the three systems."]
+    tables = [el for el in parsed.elements if el.kind == "table"]
+    assert len(tables) == 1 and tables[0].markdown.startswith("| Model | F1 | Acc |")
+    assert "Accuracy" not in tables[0].markdown  # the caption is not a row of the table
+    md = parsed.to_markdown()
+    assert md.index("Table 2: Accuracy") < md.index("| Model | F1 | Acc |")
+    assert md.index("Table 2: Accuracy") < md.index("The framed table above")
