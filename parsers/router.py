@@ -43,6 +43,8 @@ def nougat_ready(model: str) -> tuple[bool, str]:
 def needs_nougat(page: Page, threshold: float) -> str | None:
     if page.status == "needs_ocr":
         return "no text layer"
+    if page.ocr and page.ocr.get("low_confidence"):
+        return "OCR unreliable (handwriting or noise)"
     text = " ".join(el.text for el in page.elements)
     if math_share(text) > threshold or sum(el.kind == "equation" for el in page.elements) >= 4:
         return "math-dense"

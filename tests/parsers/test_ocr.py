@@ -178,3 +178,14 @@ def test_parse_file_prints_the_text_of_an_image_only_page(
         del os.environ["SCICURATE_OCR_LANGUAGES"]
     out, err = capsys.readouterr()
     assert "no Tesseract data for xyz" in err and "needs_ocr" in err
+
+
+def test_unreliable_ocr_pages_go_to_nougat_under_auto() -> None:
+    from parsers.base import Page
+    from parsers.router import needs_nougat
+
+    read = Page(0, 595, 842, ocr={"low_confidence": False, "confidence": 91.0})
+    scribbles = Page(1, 595, 842, ocr={"low_confidence": True, "confidence": 31.0})
+    assert needs_nougat(read, 0.08) is None
+    assert needs_nougat(scribbles, 0.08) == "OCR unreliable (handwriting or noise)"
+    assert needs_nougat(Page(2, 595, 842, status="needs_ocr"), 0.08) == "no text layer"
