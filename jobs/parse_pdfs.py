@@ -44,6 +44,8 @@ class ParseCounts:
     failed: int = 0
     pages: int = 0
     fallback_pages: int = 0
+    ocr_pages: int = 0
+    furniture_lines: int = 0  # running heads, page numbers, stamps kept apart from the text
     seconds: float = 0.0
     failures: Counter[str] = field(default_factory=Counter)
     quality: Counter[str] = field(default_factory=Counter)  # chars/page buckets
@@ -57,6 +59,8 @@ class ParseCounts:
         setattr(self, doc.status, getattr(self, doc.status) + 1)
         self.pages += len(doc.pages)
         self.fallback_pages += doc.fallback_pages
+        self.ocr_pages += sum(1 for page in doc.pages if page.ocr)
+        self.furniture_lines += sum(1 for el in doc.elements if el.kind == "furniture")
         if doc.status == "failed":
             self.failures[_reason_kind(doc.reason or "unknown")] += 1
         if "chars_per_page" in doc.quality:
@@ -82,6 +86,8 @@ class ParseCounts:
             "failed": self.failed,
             "pages": self.pages,
             "fallback_pages": self.fallback_pages,
+            "ocr_pages": self.ocr_pages,
+            "furniture_lines": self.furniture_lines,
             "seconds": round(self.seconds, 2),
             "pages_per_s": round(self.pages_per_s, 1),
             "failures": dict(self.failures),
@@ -284,6 +290,8 @@ def summary_markdown(counts: ParseCounts) -> str:
         "",
         f"- ok {counts.ok}, low quality {counts.low_quality}, needs OCR {counts.needs_ocr}, "
         f"failed {counts.failed}; {counts.fallback_pages} pages fell back to PyMuPDF",
+        f"- {counts.ocr_pages} pages read by OCR; {counts.furniture_lines} furniture lines "
+        "(running heads, page numbers, stamps) kept apart from the text",
     ]
     if counts.quality:
         lines.append(
