@@ -89,6 +89,7 @@ _FATAL = re.compile(
     re.IGNORECASE,
 )
 _LATEXML_VERSION = re.compile(r"LaTeXML\s*\(version\s*([0-9][\w.\-]*)\)", re.IGNORECASE)
+_LATEXML_VERSION_B = re.compile(rb"LaTeXML\s*\(version\s*([0-9][\w.\-]*)\)", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 _TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*(\n|$)")
 
@@ -159,8 +160,15 @@ class _Walker:
     """Walks the article in document order, emitting elements; inline text gathers in a buffer
     that each block boundary flushes into a paragraph."""
 
-    def __init__(self) -> None:
+    def __init__(self, article: Tag) -> None:
         self.s = _State()
+        # the tags that hold a block somewhere below (one pass, instead of a search per span)
+        self.has_block: set[int] = set()
+        for found in article.find_all(_BLOCK_NAMES):
+            up = found.parent
+            while up is not None and id(up) not in self.has_block:
+                self.has_block.add(id(up))
+                up = up.parent
 
     # -- emitting ---------------------------------------------------------------------------
 
@@ -317,7 +325,7 @@ class _Walker:
             self.flush()
         elif name == "math" or "ltx_note" in cls or "ltx_ERROR" in cls:
             self.inline(tag)
-        elif tag.find(_BLOCK_NAMES) is not None:
+        elif id(tag) in self.has_block:
             # an inline wrapper (``ltx_inline-block``, ``ltx_transformed_outer``) that holds a
             # table or paragraphs: walk it as blocks so its tables stay tables
             self.block_children(tag)
@@ -459,11 +467,11 @@ def _authors_marker(tag: Tag) -> Element:
     )
 
 
-def _latexml_version(soup: BeautifulSoup) -> str | None:
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        m = _LATEXML_VERSION.search(str(comment))
-        if m:
-            return m.group(1)
+def _latexml_version(soup: BeautifulSoup, data: bytes) -> str | None:
+    # "<!--Generated on ... by LaTeXML (version 0.8.8) ...-->", read from the bytes
+    m_raw = _LATEXML_VERSION_B.search(data)
+    if m_raw:
+        return m_raw.group(1).decode("ascii")
     gen = soup.find("meta", attrs={"name": "generator"})
     if isinstance(gen, Tag):
         m = _LATEXML_VERSION.search(str(gen.get("content", "")))
@@ -492,7 +500,7 @@ def parse_arxiv_html(
     """
     start = time.perf_counter()
     soup = BeautifulSoup(data, "lxml")
-    version = _latexml_version(soup)
+    version = _latexml_version(soup, data)
     provenance = Provenance(
         parser=PARSER_NAME,
         parser_version=PARSER_VERSION,
@@ -501,19 +509,19 @@ def parse_arxiv_html(
     )
     metadata: dict[str, Any] = {"url": url} if url else {}
     article = soup.find("article", class_="ltx_document") or soup.find(class_="ltx_document")
-    body_text = soup.get_text(" ")
-    fatal = _FATAL.search(body_text)
+    # the banner's words, searched in the markup itself (cheaper than a second text pass)
+    fatal = _FATAL.search(data.decode("utf-8", "replace"))
     if not isinstance(article, Tag):
         if fatal:
             return _failed(provenance, metadata, start, f"LaTeXML fatal error: {fatal.group(0)}")
-        if _NO_HTML.search(body_text):
+        if _NO_HTML.search(soup.get_text(" ")):
             raise NoHtmlAvailableError("arXiv has no HTML for this paper")
         raise ParseError("not an arXiv HTML page: no LaTeXML document in it")
     if fatal:
         return _failed(provenance, metadata, start, f"LaTeXML fatal error: {fatal.group(0)}")
 
-    ltx_errors = len(article.select(".ltx_ERROR"))
-    walker = _Walker()
+    ltx_errors = len(article.find_all(class_="ltx_ERROR"))
+    walker = _Walker(article)
     walker.block_children(article)
     walker.flush()
     elements = walker.s.elements
