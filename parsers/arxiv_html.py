@@ -91,6 +91,7 @@ _FATAL = re.compile(
 _LATEXML_VERSION = re.compile(r"LaTeXML\s*\(version\s*([0-9][\w.\-]*)\)", re.IGNORECASE)
 _LATEXML_VERSION_B = re.compile(rb"LaTeXML\s*\(version\s*([0-9][\w.\-]*)\)", re.IGNORECASE)
 _WS = re.compile(r"\s+")
+_ALNUM = re.compile(r"\w")
 _TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*(\n|$)")
 
 _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -154,6 +155,7 @@ class _State:
     equations: int = 0
     tables: int = 0
     abstract_text: list[str] = field(default_factory=list)
+    runin: str = ""  # a run-in title waiting for its paragraph
 
 
 class _Walker:
@@ -180,6 +182,9 @@ class _Walker:
         level: int | None = None,
         **attrs: Any,
     ) -> None:
+        if self.s.runin and kind != "paragraph":  # a run-in title before a non-paragraph
+            runin, self.s.runin = self.s.runin, ""
+            self.emit("paragraph", runin)
         if self.s.appendix:
             attrs["appendix"] = True
         if self.s.abstract and kind == "paragraph":
@@ -190,7 +195,9 @@ class _Walker:
     def flush(self) -> None:
         text = _squash("".join(self.s.buf))
         self.s.buf.clear()
-        if text and not _CHROME_TEXT.match(text):
+        if text and not _CHROME_TEXT.match(text) and _ALNUM.search(text):
+            if self.s.runin:  # "Theorem 2.3." starts the paragraph it titles
+                text, self.s.runin = f"{self.s.runin} {text}", ""
             self.emit("paragraph", text)
         self.flush_footnotes()
 
@@ -349,7 +356,7 @@ class _Walker:
             return
         if "ltx_runin" in cls or (tag.name == "h6" and "ltx_title_abstract" not in cls):
             # theorem, proof and similar run-in titles start their first paragraph
-            self.s.buf.append(text + " ")
+            self.s.runin = f"{self.s.runin} {text}".strip()
             return
         if "ltx_title_document" in cls:
             self.emit("title", text, f"# {text}", level=0)
