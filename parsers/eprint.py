@@ -735,6 +735,15 @@ _DISPLAY_ENVS = {
     "math",
     "subequations",
 }
+# Multi-line display environments rendered as themselves in Markdown (unnumbered forms).
+_MD_ENVS = {
+    "align": "align*",
+    "flalign": "align*",
+    "alignat": "align*",
+    "eqnarray": "align*",
+    "gather": "gather*",
+    "multline": "multline*",
+}
 _FLOATS = {"figure", "table", "wrapfigure", "wraptable", "sidewaystable", "sidewaysfigure"}
 _LISTS = {"itemize", "enumerate", "description"}
 _SKIP_ENVS = {"tikzpicture", "pgfpicture", "picture", "comment", "filecontents", "thebibliography"}
@@ -788,8 +797,14 @@ class _DocBuilder:
         if not latex:
             return
         self.equations += 1
-        md = f"\\begin{{{env}}}\n{latex}\n\\end{{{env}}}" if env in ("align", "align*") else ""
-        self.emit("equation", latex, md or f"\\[{latex}\\]", environment=env)
+        base = env.rstrip("*")
+        if latex.startswith("\\begin{"):  # subequations around an align: already an environment
+            md = latex
+        elif base in _MD_ENVS:
+            md = f"\\begin{{{_MD_ENVS[base]}}}\n{latex}\n\\end{{{_MD_ENVS[base]}}}"
+        else:
+            md = f"\\[{latex}\\]"
+        self.emit("equation", latex, md, environment=env)
 
     def run(self, tex: str) -> None:
         """Walk ``tex`` (the document body): structure tokens split it, prose between them
@@ -875,8 +890,14 @@ class _DocBuilder:
             flush()
             self.table(tex[j:end], env)
             return after
-        # theorem, proof, boxes, center...: the body flows; an optional title is dropped
-        return _optional(tex, j)
+        # theorem, proof, boxes, center...: the body flows; an optional title and short
+        # arguments (widths: \\begin{minipage}{0.5\\textwidth}, adjustwidth's margins) go
+        j = _optional(tex, j)
+        while True:
+            arg, k = _braced(tex, j)
+            if k == j or len(arg) > 30 or " " in arg.strip():
+                return j
+            j = k
 
     def float(self, tex: str) -> None:
         for m in re.finditer(r"\\begin\{(tabular[x*]?|longtable)\}", tex):

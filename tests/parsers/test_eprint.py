@@ -120,7 +120,9 @@ def test_math_stays_latex_and_appendix_is_marked(parsed: dict[str, Eprint]) -> N
     eqs = [el for el in doc.elements if el.kind == "equation"]
     assert len(eqs) > 100
     assert all(el.text in e.latex or el.text.split()[0] in e.latex for el in eqs[:20])
-    assert all(el.markdown.startswith(("\\[", "\\begin{align")) for el in eqs)
+    assert all(el.markdown.startswith(("\\[", "\\begin{")) for el in eqs)
+    for el in eqs:  # never an environment inside \[...\]
+        assert not el.markdown.startswith("\\[\\begin{")
     inline = [el for el in doc.elements if el.kind == "paragraph" and "$" in el.text]
     assert inline and re.search(r"\$[^$]+\$", inline[0].text)
     appendix = [el for el in doc.elements if el.attrs.get("appendix")]
@@ -314,3 +316,16 @@ def test_an_uncompressed_tar_also_works() -> None:
     e = parse_eprint(_tar([_file("main.tex", MAIN)], mode="w"))
     assert e.main_file == "main.tex"
     assert [el.text for el in e.document.elements if el.kind == "heading"] == ["A"]
+
+
+@pytest.mark.parametrize("name", list(TREES))
+def test_display_math_markdown_is_well_formed(parsed: dict[str, Eprint], name: str) -> None:
+    for el in parsed[name].document.elements:
+        if el.kind == "equation":
+            md = el.markdown
+            assert not md.startswith("\\[\\begin{"), md[:80]  # no environment inside \[...\]
+            if md.startswith("\\begin{"):
+                env = re.match(r"\\begin\{([a-z*]+)\}", md)
+                assert env is not None and md.endswith(f"\\end{{{env.group(1)}}}")
+            else:
+                assert md.startswith("\\[") and md.endswith("\\]")
