@@ -59,13 +59,16 @@ def full(archives: list[bytes]) -> int:
     return sum(len(parse_eprint(data).latex) for data in archives)
 
 
-def best(fn: object, *args: object) -> float:
-    times = []
+def best(*runs: tuple[object, tuple[object, ...]]) -> list[float]:
+    """Best time of each run over ROUNDS, the runs interleaved within each round so that a
+    shared machine's load drifts over all of them alike."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn(*args)  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for k, (fn, args) in enumerate(runs):
+            t0 = time.perf_counter()
+            fn(*args)  # type: ignore[operator]
+            times[k].append(time.perf_counter() - t0)
+    return [min(t) for t in times]
 
 
 def fidelity(name: str, data: bytes) -> dict[str, object]:
@@ -96,9 +99,9 @@ def main() -> None:
     archives = [pack(t) for t in trees]
     bare(archives)  # warm-up
     full(archives)
-    bare_s = best(bare, archives)
-    bounded_s = best(bounded, archives)
-    full_s = best(full, archives)
+    bare_s, bounded_s, full_s = best(
+        (bare, (archives,)), (bounded, (archives,)), (full, (archives,))
+    )
     n = len(archives)
     print(
         json.dumps(

@@ -1,9 +1,9 @@
 """arXiv HTML -> ``Document`` against BeautifulSoup's bare ``get_text()`` of the same pages.
 
 Both run in the same process over the 7 real pages in ../shared/fixtures/arxiv_fulltext/html
-(after one warm-up pass), best of ROUNDS. The baseline is the least any BeautifulSoup-based
-extractor pays: parse with lxml and take all the text. Also reported: the parse through one
-isolated worker (the way a flow runs it, the page bytes pickled across).
+(after one warm-up pass), best of ROUNDS, interleaved. The baseline is the least any
+BeautifulSoup-based extractor pays: parse with lxml and take all the text. Also reported: the
+parse through one isolated worker (the way a flow runs it, the page bytes pickled across).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PAGES = (
     / "arxiv_fulltext"
     / "html"
 )
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 
 
 def get_text(pages: list[bytes]) -> int:
@@ -40,13 +40,16 @@ def isolated(pages: list[bytes], worker: IsolatedWorker) -> int:
     return sum(len(worker.call(parse_arxiv_html, data).elements) for data in pages)
 
 
-def best(fn: object, *args: object) -> float:
-    times = []
+def best(*runs: tuple[object, tuple[object, ...]]) -> list[float]:
+    """Best time of each run over ROUNDS, the runs interleaved within each round so that a
+    shared machine's load drifts over all of them alike."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn(*args)  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for k, (fn, args) in enumerate(runs):
+            t0 = time.perf_counter()
+            fn(*args)  # type: ignore[operator]
+            times[k].append(time.perf_counter() - t0)
+    return [min(t) for t in times]
 
 
 def main() -> None:
@@ -55,11 +58,11 @@ def main() -> None:
     pages = [p.read_bytes() for p in sorted(PAGES.glob("*.html"))]
     get_text(pages)  # warm-up
     structured(pages)
-    raw_s = best(get_text, pages)
-    doc_s = best(structured, pages)
     with IsolatedWorker(Limits(wall_s=120, memory_mb=2048)) as worker:
         isolated(pages[:1], worker)  # start the worker
-        iso_s = best(isolated, pages, worker)
+        raw_s, doc_s, iso_s = best(
+            (get_text, (pages,)), (structured, (pages,)), (isolated, (pages, worker))
+        )
     n = len(pages)
     print(
         json.dumps(
