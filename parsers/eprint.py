@@ -1052,6 +1052,9 @@ def to_document(source: str, bbl: str) -> Document:
             parser=PARSER_NAME, parser_version=PARSER_VERSION, source="arxiv-src"
         ),
     )
+    abstract = [el.text for el in b.elements if el.attrs.get("abstract")]
+    if abstract:
+        doc.metadata["abstract"] = "\n\n".join(abstract)
     doc.metadata["equations"] = b.equations
     doc.metadata["tables"] = b.tables
     return doc

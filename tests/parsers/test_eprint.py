@@ -129,6 +129,9 @@ def test_math_stays_latex_and_appendix_is_marked(parsed: dict[str, Eprint]) -> N
     assert appendix and appendix[0].kind == "heading"
     assert appendix[0].text == "Low energy non-relativistic spin Hamiltonian"
     assert doc.title == "Prospects for relic neutrino detection using nuclear spin experiments"
+    assert doc.metadata["abstract"].startswith(
+        "Direct detection of the cosmic neutrino background (C$\\nu$B)"
+    )
     md = doc.to_markdown()
     assert md.startswith("# Prospects for relic neutrino") and "\n## Introduction\n" in md
 
