@@ -1073,7 +1073,10 @@ def parse_eprint(
     main = find_main(files)
     source, inlined, missing, bbl = inline_source(files, main, lim)
     latex = clean_latex(source)
-    doc = to_document(source, bbl)
+    try:
+        doc = to_document(source, bbl)
+    except RecursionError:
+        raise ParseError("the LaTeX is nested too deeply to convert") from None
     doc.provenance.duration_s = time.perf_counter() - start
     doc.metadata.update(main_file=main, inlined=inlined, missing=missing)
     doc = assess(doc, thresholds)
