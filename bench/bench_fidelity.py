@@ -8,8 +8,9 @@ Both are scored in the same run on the same files. Reported (JSON lines):
   ``../shared/corpus/groundtruth/``, and, when the arXiv HTML parser is present, the HTML text
   of the shared arXiv HTML/PDF pairs (``fixtures/arxiv_fulltext/html/``; real papers with both
   renderings). For the pairs also: the share of the HTML's formulas whose content (letters
-  and digits) appears in the PDF text, and heading recall (the HTML's section headings found
-  among the parse's headings; for raw text, found as a line).
+  and digits) appears in the PDF text, and heading recall (the HTML's headings found among
+  the parse's headings; for raw text, found as a line), for all headings and for sections and
+  subsections alone.
 * ``text-tests``: the single-page present/absent/order checks of
   ``tests/parsers/text_cases.py`` (each page cut out and parsed alone), passes of each.
 """
@@ -111,6 +112,7 @@ def html_pairs() -> list[dict[str, object]]:
         formulas = [el.text for el in ref.elements if el.kind == "equation"]
         formulas += re.findall(r"\$([^$]+)\$", "\n".join(el.markdown for el in ref.elements))
         headings = [el.text for el in ref.elements if el.kind == "heading"]
+        sections = [el.text for el in ref.elements if el.kind == "heading" and (el.level or 9) <= 2]
         doc, raw = parsed(pdf), raw_text(pdf)
         parse_text = doc.to_markdown()
         out.append(
@@ -125,6 +127,11 @@ def html_pairs() -> list[dict[str, object]]:
                     headings, [el.text for el in doc.elements if el.kind == "heading"]
                 ),
                 "raw_heading_recall": _heading_recall(headings, raw.splitlines()),
+                # sections and subsections only (h2/h3): paragraph headings are run-in in a PDF
+                "parse_section_recall": _heading_recall(
+                    sections, [el.text for el in doc.elements if el.kind == "heading"]
+                ),
+                "raw_section_recall": _heading_recall(sections, raw.splitlines()),
             }
         )
     return out
@@ -169,7 +176,8 @@ def main() -> None:
     pairs = [r for r in rows if r.get("bench") == "fidelity-arxiv-html" and "paper" in r]
     if pairs:
         keys = ["parse_similarity", "raw_similarity", "parse_formula_share", "raw_formula_share",
-                "parse_heading_recall", "raw_heading_recall"]  # fmt: skip
+                "parse_heading_recall", "raw_heading_recall", "parse_section_recall",
+                "raw_section_recall"]  # fmt: skip
         mean = {
             k: round(sum(float(r[k]) for r in pairs if r[k] is not None) / len(pairs), 4)  # type: ignore[arg-type]
             for k in keys

@@ -35,6 +35,7 @@ class Line:
     bold: bool
     math_font_share: float
     font: str = ""  # the face most of the line's characters are set in
+    bold_lead: str = ""  # a bold run that starts a line which then goes on in another weight
 
     @property
     def x0(self) -> float:
@@ -105,6 +106,8 @@ def _line(raw: dict[str, Any]) -> Line | None:
     weights: dict[float, int] = {}
     fonts: dict[str, int] = {}
     bold_chars = math_chars = total = 0
+    lead: list[str] = []
+    leading = True  # still inside the bold run the line starts with
     for s in spans:
         n = len(s["text"])
         if not n:
@@ -114,7 +117,12 @@ def _line(raw: dict[str, Any]) -> Line | None:
         weights[size] = weights.get(size, 0) + n
         fonts[s["font"]] = fonts.get(s["font"], 0) + n
         font = _font_kind(s["font"])
-        if s["flags"] & _BOLD or font & 1:
+        bold_span = bool(s["flags"] & _BOLD or font & 1)
+        if leading and (bold_span or not s["text"].strip()):
+            lead.append(s["text"])
+        elif s["text"].strip():
+            leading = False
+        if bold_span:
             bold_chars += n
         if font & 2:
             math_chars += n
@@ -125,6 +133,7 @@ def _line(raw: dict[str, Any]) -> Line | None:
         bold=bold_chars >= 0.6 * total,
         math_font_share=math_chars / total if total else 0.0,
         font=max(fonts, key=fonts.__getitem__) if fonts else "",
+        bold_lead=normalize("".join(lead)).strip() if not leading else "",
     )
 
 

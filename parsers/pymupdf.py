@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,13 @@ class PyMuPDFParser:
     # -- classification -------------------------------------------------------------------
 
     def _block_elements(self, block: Block, lay: PageLayout, state: _State) -> list[Element]:
+        run_in = _run_in_heading(block)
+        if run_in is not None and not state.in_references:
+            head, rest, level = run_in
+            hashes = "#" * min(level + 1, 6)
+            el = Element("heading", lay.number, head.bbox, head.text, f"{hashes} {head.text}")
+            el.level = level
+            return [el, *self._block_elements(rest, lay, state)]
         page_no, bbox, body = lay.number, block.bbox, state.body_size
         lines = [strip_stamp(ln.text) for ln in block.lines]
         lines = [ln for ln in lines if ln]
@@ -429,6 +436,44 @@ def _rule_regions(drawings: list[dict[str, Any]], lay: PageLayout) -> list[pymup
         if verticals >= 2 and rect.height > 3 * pad and rect.width > 3 * pad:
             out.append(rect)
     return out
+
+
+_RUN_IN = re.compile(
+    r"^(?:(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+)?(?P<title>[A-Z][^.:]{1,80})[.:]$"
+)
+_NOT_RUN_IN = re.compile(
+    r"^(proof|theorem|lemma|definition|remark|corollary|proposition|example|claim|assumption|"
+    r"note|notes|conjecture|fact|observation|step|case|problem|exercise|solution|abstract|"
+    r"keywords|key words|index terms)\b",
+    re.IGNORECASE,
+)
+
+
+def _run_in_heading(block: Block) -> tuple[Line, Block, int] | None:
+    """A bold lead-in that starts a paragraph ("1. Introduction. In the last ...", "World
+    Models. Recent work ..."): a section heading set run-in. Returns the heading line, the
+    paragraph that follows, and the level (numbered: from the number; not numbered: a
+    paragraph heading, level 3). Theorem-like and proof labels, and captions, stay part of
+    their paragraph."""
+    first = block.lines[0]
+    if first.bold_lead and first.text.startswith(first.bold_lead):  # one line, two weights
+        rest_text = first.text[len(first.bold_lead) :].strip()
+        head = replace(first, text=first.bold_lead, bold=True, bold_lead="")
+        rest = [replace(first, text=rest_text, bold=False, bold_lead=""), *block.lines[1:]]
+    elif len(block.lines) >= 2 and first.bold and not block.lines[1].bold:
+        nxt = block.lines[1]
+        if abs(first.y1 - nxt.y1) > 2 or nxt.x0 < first.x1 - 1:
+            return None
+        head, rest = first, block.lines[1:]
+    else:
+        return None
+    m = _RUN_IN.match(head.text)
+    if m is None or len(head.text.split()) > 10 or _CAPTION.match(head.text):
+        return None
+    if _NOT_RUN_IN.match(m.group("title")) or not rest[0].text:
+        return None
+    num = m.group("num")
+    return head, Block(rest, block.column), (num.count(".") + 1 if num else 3)
 
 
 def _vertical_rules(drawings: list[dict[str, Any]]) -> int:
