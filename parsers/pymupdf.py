@@ -257,11 +257,11 @@ class PyMuPDFParser:
     def _block_elements(self, block: Block, lay: PageLayout, state: _State) -> list[Element]:
         run_in = _run_in_heading(block)
         if run_in is not None and not state.in_references:
-            head, rest, level = run_in
+            head, after, level = run_in
             hashes = "#" * min(level + 1, 6)
             el = Element("heading", lay.number, head.bbox, head.text, f"{hashes} {head.text}")
             el.level = level
-            return [el, *self._block_elements(rest, lay, state)]
+            return [el, *self._block_elements(after, lay, state)]
         page_no, bbox, body = lay.number, block.bbox, state.body_size
         lines = [strip_stamp(ln.text) for ln in block.lines]
         lines = [ln for ln in lines if ln]
