@@ -22,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: help setup labelstudio chromium tesseract demo test lint format bench clean
+.PHONY: help setup labelstudio chromium tesseract demo test lint format bench clean review-model
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -89,3 +89,10 @@ bench: $(STAMP) ## run every benchmark in bench/ (prints JSON lines)
 
 clean: ## remove the environments and local data (never ../shared)
 	rm -rf $(VENV) $(LS_VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache
+
+# The shipped review-aspect model: trained on the shared ICLR 2023/2024 structured reviews
+# (held-out forums excluded); the same file and limit give the same model.
+REVIEWS_V2 ?= ../shared/fixtures/openreview/reviews_v2/iclr2023_2024_official_reviews.jsonl.gz
+REVIEW_MODEL_MAX ?= 8000
+review-model: $(STAMP) ## retrain the shipped review model (reviews/default_model) from REVIEWS_V2
+	$(VENV)/bin/python -m reviews.train_default $(REVIEWS_V2) --max-reviews $(REVIEW_MODEL_MAX)

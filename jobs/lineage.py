@@ -39,8 +39,9 @@ def _run_id_for_job() -> str | None:
     return run_id
 
 
-class RunCounts(dict[str, int]):
-    """The counts a run reports, and the id it is recorded under."""
+class RunCounts(dict[str, Any]):
+    """The counts (and, for a training run, the metrics) a run reports, and the id it is
+    recorded under."""
 
     def __init__(self, run_id: str) -> None:
         super().__init__()

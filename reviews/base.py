@@ -29,7 +29,7 @@ class Aspects:
 class Structurer(Protocol):
     """Fills the four aspects from a review's (unwrapped) content."""
 
-    method: str  # "fields" or "llm"
-    prompt_version: str | None  # the template version for LLM methods, else None
+    method: str  # "fields", "model" or "llm"
+    prompt_version: str | None  # the prompt (llm) or model (model) version, else None
 
     def structure(self, content: dict[str, Any]) -> Aspects: ...

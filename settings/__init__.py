@@ -201,6 +201,11 @@ class Settings(BaseSettings):
         return self.home / "mixtures"
 
     @property
+    def review_models_dir(self) -> Path:
+        """Review-aspect models ``reviews train`` stored, one folder a version, and CURRENT."""
+        return self.home / "models" / "review-aspects"
+
+    @property
     def quarantine_dir(self) -> Path:
         return self.home / "quarantine"
 

@@ -111,3 +111,14 @@ def link_openreview_to_arxiv(con: duckdb.DuckDBPyConnection) -> int:
     return fetch_int(
         con, "SELECT count(*) FROM papers WHERE source = 'openreview' AND arxiv_id IS NOT NULL"
     )
+
+
+def structured_review_records(wh: Warehouse) -> list[dict[str, Any]]:
+    """Official reviews as ``{"forum", "note", "content"}`` records, in a fixed order, for
+    training the review model (it keeps those with separate aspect fields)."""
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT forum_id, review_id, content FROM reviews WHERE kind = 'review' "
+            "ORDER BY forum_id, review_id"
+        ).fetchall()
+    return [{"forum": f, "note": r, "content": json.loads(c)} for f, r, c in rows]

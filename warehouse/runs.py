@@ -43,7 +43,7 @@ def start_run(
 
 
 def finish_run(
-    wh: Warehouse, run_id: str, *, counts: dict[str, int], error: str | None = None
+    wh: Warehouse, run_id: str, *, counts: dict[str, Any], error: str | None = None
 ) -> None:
     """Record the end of a run: ``completed`` without ``error``, else ``failed``."""
     with wh.write() as con:

@@ -1,0 +1,300 @@
+"""``--method model``: a learned sentence classifier over the four aspects plus "none".
+
+Each sentence unit (reviews.segment) is one example. Its features are hashed word 1-2-grams
+and character 3-5-grams of the sentence, plus context: its position in the review, the
+heading it sits under (the heading's words, and the aspect the ``fields`` heading pattern
+recognises in it, or "unrecognised"), whether it is a list item or a question, the aspect the
+``fields`` cue words give it, and whether the review's rating is low, borderline or high. The
+previous unit's label is a feature too: training sees the true one, and prediction finds the
+best label sequence with Viterbi over the model's per-unit probabilities (a maximum-entropy
+Markov model), so a unit's label depends on the labels around it.
+
+The classifier is scikit-learn's ``SGDClassifier`` (logistic loss) on a ``HashingVectorizer``
+space: no vocabulary is stored, so the model is a coefficient matrix of fixed size. It is
+saved as ``model.npz`` (arrays only, loaded with ``allow_pickle=False``) beside
+``model.json`` (labels, parameters, metrics and the npz's sha256, checked on load): no pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import SGDClassifier
+
+from core.errors import ScicurateError
+from reviews.fields import _HEADER, classify
+from reviews.segment import Unit, segment
+
+ASPECT_LABELS = ("significance", "reasons_accept", "reasons_reject", "suggestions")
+LABELS = (*ASPECT_LABELS, "none")
+FEATURES_VERSION = 3
+WORD_BITS = 16
+CHAR_BITS = 16
+CONTEXT_BITS = 12
+_START = len(LABELS)  # the previous-label slot of the first unit
+# The previous label, crossed with whether the unit opens a paragraph or item: a label seldom
+# changes inside a paragraph, and a linear model cannot learn that from the two apart.
+_PREV_SLOTS = 2 * (len(LABELS) + 1)
+
+
+def _prev_slot(prev: int, opens: bool) -> int:
+    return prev + (len(LABELS) + 1) * opens
+
+
+class ModelError(ScicurateError):
+    """A review model is missing, damaged or of an unknown format."""
+
+
+@dataclass(frozen=True)
+class LabelledReview:
+    """One review as units in reading order, each with its label, and the review's rating."""
+
+    units: list[Unit]
+    labels: list[str]
+    rating: int | None
+    group: str = ""  # what the train/held-out split goes by (the forum)
+    text: str = ""  # the free text the units were cut from
+
+
+def rating_of(content: dict[str, Any]) -> int | None:
+    """The leading number of a review's rating or recommendation ("6: marginally above")."""
+    for key in ("rating", "recommendation", "overall_rating"):
+        m = re.match(r"\s*(\d+)", str(content.get(key) or ""))
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def _rating_bucket(rating: int | None) -> str:
+    if rating is None:
+        return "none"
+    return "low" if rating <= 4 else "mid" if rating <= 6 else "high"
+
+
+def _is_question(unit: Unit | None) -> bool:
+    return unit is not None and unit.text.rstrip().endswith("?")
+
+
+def _block_question_shares(units: Sequence[Unit]) -> list[str]:
+    """For each paragraph or item in order: none, some or most of its units are questions."""
+    counts: list[list[int]] = []
+    for unit in units:
+        if unit.first_in_block or not counts:
+            counts.append([0, 0])
+        counts[-1][0] += _is_question(unit)
+        counts[-1][1] += 1
+    return ["none" if q == 0 else "most" if 2 * q >= n else "some" for q, n in counts]
+
+
+def _context(
+    unit: Unit, index: int, count: int, since_heading: int, block: tuple[int, int], rating: str
+) -> list[str]:
+    pos = min(9, index * 10 // max(count, 1))
+    bpos = min(9, block[0] * 10 // max(block[1], 1))
+    feats = [f"pos={pos}", f"rt={rating}", f"bpos={bpos}", f"blk={min(block[0], 8)}"]
+    if index == 0:
+        feats.append("first")
+    if index == count - 1:
+        feats.append("last")
+    if index < 3:
+        feats.append(f"idx={index}")
+    if unit.heading is None:
+        feats.append("hd=none")
+    else:
+        m = _HEADER.match(unit.heading + ":")
+        recognised = next((k for k in ASPECT_LABELS if m and m.group(k)), "unrecognised")
+        feats.append(f"hrec={recognised}")
+        feats += [f"hw={w}" for w in re.findall(r"[a-z]+", unit.heading.lower())[:6]]
+        feats.append(f"since={min(since_heading, 5)}")
+    feats.append(f"item={unit.item}")
+    feats.append(f"open={unit.first_in_block}")
+    question = unit.text.rstrip().endswith("?")
+    feats.append(f"q={question}")
+    feats.append(f"q={question}|rt={rating}")
+    feats.append(f"q={question}|bpos={bpos}")
+    cue = classify(unit.text, opening=index < 2) or "nocue"
+    feats.append(f"cue={cue}")
+    feats.append(f"cue={cue}|rt={rating}")
+    feats.append(f"len={min(6, len(unit.text.split()) // 5)}")
+    return feats
+
+
+@dataclass
+class ReviewModel:
+    """Coefficients over [word | char | context | previous label] and the model's record."""
+
+    coef: np.ndarray[Any, Any]  # (labels, features), float32
+    intercept: np.ndarray[Any, Any]  # (labels,)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def _word(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            n_features=2**WORD_BITS, ngram_range=(1, 2), alternate_sign=False, norm="l2",
+            lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
+        )  # fmt: skip
+
+    @cached_property
+    def _char(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            n_features=2**CHAR_BITS, analyzer="char_wb", ngram_range=(3, 5),
+            alternate_sign=False, norm="l2", lowercase=True,
+        )  # fmt: skip
+
+    @cached_property
+    def _ctx(self) -> FeatureHasher:
+        return FeatureHasher(n_features=2**CONTEXT_BITS, input_type="string", alternate_sign=False)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "review-model-unsaved"))
+
+    # -- features ---------------------------------------------------------------------------
+
+    def unit_features(self, units: Sequence[Unit], rating: int | None) -> sp.csr_matrix:
+        """Features of each unit, the previous-label slot left empty."""
+        bucket = _rating_bucket(rating)
+        contexts = []
+        since = 0
+        last_heading: str | None = None
+        blocks = sum(u.first_in_block for u in units)
+        rest_q = np.cumsum([_is_question(u) for u in units][::-1])[::-1]
+        block_q = _block_question_shares(units)
+        block = -1
+        for i, unit in enumerate(units):
+            since = since + 1 if unit.heading == last_heading else 0
+            last_heading = unit.heading
+            block += unit.first_in_block
+            ctx = _context(unit, i, len(units), since, (block, blocks), bucket)
+            # Text around it (never labels): are the neighbours questions, and how much of
+            # the review from here on is?
+            ctx.append(f"pq={i > 0 and _is_question(units[i - 1])}")
+            ctx.append(f"nq={i + 1 < len(units) and _is_question(units[i + 1])}")
+            ctx.append(f"restq={min(4, int(5 * rest_q[i] / (len(units) - i)))}")
+            ctx.append(f"bend={min(blocks - 1 - block, 4)}")
+            ctx.append(f"blockq={block_q[block]}")
+            ctx.append(f"prevblockq={block_q[block - 1] if block > 0 else 'start'}")
+            ctx.append(f"blockq={block_q[block]}|bend={min(blocks - 1 - block, 4)}")
+            contexts.append(ctx)
+        texts = [u.text for u in units]
+        prev = sp.csr_matrix((len(units), _PREV_SLOTS), dtype=np.float64)
+        return sp.hstack(
+            [self._word.transform(texts), self._char.transform(texts),
+             self._ctx.transform(contexts), prev],
+            format="csr",
+        )  # fmt: skip
+
+    def training_matrix(self, reviews: Iterable[LabelledReview]) -> tuple[sp.csr_matrix, list[int]]:
+        blocks, ys = [], []
+        for review in reviews:
+            if not review.units:
+                continue
+            x = self.unit_features(review.units, review.rating).tolil()
+            y = [LABELS.index(label) for label in review.labels]
+            width = x.shape[1] - _PREV_SLOTS
+            for i, unit in enumerate(review.units):
+                x[i, width + _prev_slot(y[i - 1] if i else _START, unit.first_in_block)] = 1.0
+            blocks.append(x.tocsr())
+            ys += y
+        return sp.vstack(blocks, format="csr"), ys
+
+    # -- prediction -------------------------------------------------------------------------
+
+    def predict_units(self, units: Sequence[Unit], rating: int | None) -> list[str]:
+        """The most likely label sequence (Viterbi over the per-unit probabilities)."""
+        if not units:
+            return []
+        x = self.unit_features(units, rating)
+        n_labels = len(LABELS)
+        width = self.coef.shape[1] - _PREV_SLOTS
+        emission = np.asarray(x @ self.coef.T.astype(np.float64)) + self.intercept  # (n, L)
+        transition = self.coef[:, width:].T.astype(np.float64)  # (previous slots, L)
+        best = np.zeros(n_labels)
+        back = np.zeros((len(units), n_labels), dtype=np.int64)
+        for t in range(len(units)):
+            prevs = [_START] if t == 0 else list(range(n_labels))
+            slots = [_prev_slot(p, units[t].first_in_block) for p in prevs]
+            scores = emission[t][None, :] + transition[slots]  # (prevs, L)
+            logp = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+            total = logp + (0 if t == 0 else best[:, None])
+            back[t] = np.argmax(total, axis=0)
+            best = total[back[t], np.arange(n_labels)]
+        path = [int(np.argmax(best))]
+        for t in range(len(units) - 1, 0, -1):
+            path.append(int(back[t, path[-1]]))
+        return [LABELS[i] for i in reversed(path)]
+
+    def label_text(self, text: str, rating: int | None) -> list[tuple[Unit, str]]:
+        units = segment(text)
+        return list(zip(units, self.predict_units(units, rating), strict=True))
+
+    # -- storage ----------------------------------------------------------------------------
+
+    def save(self, folder: Path) -> str:
+        """Write model.npz and model.json under ``folder``; return the model version."""
+        folder.mkdir(parents=True, exist_ok=True)
+        npz = folder / "model.npz"
+        np.savez_compressed(npz, coef=self.coef.astype(np.float32), intercept=self.intercept)
+        digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+        self.meta.update(
+            version=f"review-model-{digest[:12]}", sha256=digest, labels=list(LABELS),
+            features_version=FEATURES_VERSION,
+            bits={"word": WORD_BITS, "char": CHAR_BITS, "context": CONTEXT_BITS},
+        )  # fmt: skip
+        (folder / "model.json").write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
+        return self.version
+
+    @classmethod
+    def load(cls, folder: Path) -> ReviewModel:
+        """Load a saved model, refusing one whose npz does not match its recorded sha256."""
+        try:
+            meta = json.loads((folder / "model.json").read_text())
+            raw = (folder / "model.npz").read_bytes()
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"no readable review model in {folder.name}: {exc}") from exc
+        if hashlib.sha256(raw).hexdigest() != meta.get("sha256"):
+            raise ModelError(f"review model in {folder.name} does not match its sha256")
+        if meta.get("labels") != list(LABELS) or meta.get("features_version") != FEATURES_VERSION:
+            raise ModelError(f"review model in {folder.name} is of another format")
+        with np.load(folder / "model.npz", allow_pickle=False) as arrays:
+            coef, intercept = arrays["coef"], arrays["intercept"]
+        return cls(coef=coef, intercept=intercept.astype(np.float64), meta=meta)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    seed: int = 0
+    alpha: float = 2e-6
+    epochs: int = 12
+
+
+def train(reviews: Sequence[LabelledReview], params: TrainParams) -> ReviewModel:
+    """Fit a model; the same reviews (in the same order) and params give the same model."""
+    model = ReviewModel(coef=np.zeros((0, 0)), intercept=np.zeros(0))
+    x, y = model.training_matrix(reviews)
+    missing = set(range(len(LABELS))) - set(y)
+    if missing:
+        raise ModelError(f"training data has no {', '.join(LABELS[i] for i in sorted(missing))}")
+    clf = SGDClassifier(
+        loss="log_loss", alpha=params.alpha, max_iter=params.epochs, tol=None,
+        random_state=params.seed, average=True,
+    )  # fmt: skip
+    clf.fit(x, y)
+    model.coef = clf.coef_.astype(np.float32)
+    model.intercept = clf.intercept_.astype(np.float64)
+    model.meta = {
+        "params": params.__dict__, "reviews": len(reviews), "units": len(y),
+        "label_counts": {LABELS[i]: int(c) for i, c in enumerate(np.bincount(y))},
+    }  # fmt: skip
+    return model
