@@ -12,9 +12,13 @@ child process has a hard per-page timeout (``timeout_s``), is killed when it run
 reports its exact engine version. The worker that runs the parser is itself isolated
 (``parsers.isolate``), so the program inherits its memory limit.
 
-A page counts as needing OCR when it has (almost) no text and is covered by images, or when
-its text layer is garbage (``layer_is_garbage``: a scan whose invisible layer decodes to
-symbol soup). OCR'd text of low mean word confidence (handwriting, noise) is flagged, and the
+A page is OCR'd whole when it has (almost) no text and is covered by images or drawn with
+thousands of path segments (text converted to outlines), or when its text layer is garbage
+(``layer_is_garbage``: a scan whose invisible layer decodes to symbol soup). A page of little
+text that is mostly pictures (a slide, a poster) keeps its text layer and gets the words read
+inside its pictures added (``parsers.pymupdf`` decides which).
+
+OCR'd text of low mean word confidence (handwriting, noise) is flagged, and the
 quality check keeps such a document from being ``ok``.
 """
 

@@ -39,6 +39,10 @@ from parsers.ocr import (
 from parsers.text import join_lines, math_share, strip_stamp
 
 PARSER_VERSION = "1.1"
+# A page with less text than this that is mostly pictures gets the words in its pictures read.
+SPARSE_TEXT_CHARS = 100
+# A text-less page drawn with this many path segments is text set as outlines (a poster).
+OUTLINED_TEXT_PATHS = 300
 # find_tables() prints an advert for pymupdf-layout once per process; not for our logs.
 if hasattr(pymupdf, "no_recommend_layout"):
     pymupdf.no_recommend_layout()
@@ -155,12 +159,12 @@ class PyMuPDFParser:
             body_x = body_x_range(lay, body)
             furniture = classify(lay, running, body_x, body, body_font)
             page = Page(number=lay.number, width=lay.width, height=lay.height)
-            done = ocr.get(lay.number)
+            mode, done = ocr.get(lay.number, (None, None))
             if isinstance(done, dict):
                 page.ocr = done
                 if done["low_confidence"]:
                     page.reason = done["why"]
-            elif self._without_text(lay):
+            elif mode == "page":
                 page.status = "needs_ocr"
                 page.reason = f"no text layer (image-only page); {done or 'not OCRed'}"
             tables = self._tables(doc, lay, state) if self.options.tables else []
@@ -183,52 +187,65 @@ class PyMuPDFParser:
             pages.append(page)
         return pages
 
-    def _without_text(self, lay: PageLayout) -> bool:
-        return lay.chars < self.options.min_chars_text_layer and lay.image_cover > 0.3
+    def _ocr_mode(self, doc: pymupdf.Document, lay: PageLayout) -> str | None:
+        """``page`` when the page has no usable text layer: (almost) no text over an image, text
+        drawn as vector outlines, or a garbage layer; ``images`` when a page of little text
+        is mostly pictures (a poster, a slide: the text in the graphics is read and added);
+        None when the text layer is the page's text."""
+        text = " ".join(ln.text for b in lay.blocks for ln in b.lines)
+        if lay.chars < self.options.min_chars_text_layer:
+            if lay.image_cover > 0.3:
+                return "page"
+            paths = sum(len(d["items"]) for d in doc[lay.number].get_cdrawings())
+            if paths >= OUTLINED_TEXT_PATHS:
+                return "page"
+        if layer_is_garbage(text, lay.image_cover):
+            return "page"
+        if lay.chars < SPARSE_TEXT_CHARS and lay.image_cover > 0.3:
+            return "images"
+        return None
 
     def _ocr_pages(
         self, doc: pymupdf.Document, layouts: list[PageLayout]
-    ) -> dict[int, dict[str, Any] | str]:
-        """OCR the pages without a usable text layer, in place in ``layouts``; per page
-        number, what the OCR gave (a dict for ``Page.ocr``) or why it did not run (a str)."""
+    ) -> dict[int, tuple[str, dict[str, Any] | str]]:
+        """OCR the pages that need it, in place in ``layouts``; per page number, the mode and
+        what the OCR gave (a dict for ``Page.ocr``) or why it did not run (a str)."""
         opts = self.options.ocr
-        wanted = [
-            i
-            for i, lay in enumerate(layouts)
-            if self._without_text(lay)
-            or layer_is_garbage(
-                " ".join(ln.text for b in lay.blocks for ln in b.lines), lay.image_cover
-            )
-        ]
+        wanted = [(i, m) for i, lay in enumerate(layouts) if (m := self._ocr_mode(doc, lay))]
         if not wanted:
             return {}
         why_not = unavailable(opts)
         if why_not is not None:
-            return {layouts[i].number: why_not for i in wanted}
-        out: dict[int, dict[str, Any] | str] = {}
+            return {layouts[i].number: (mode, why_not) for i, mode in wanted}
+        out: dict[int, tuple[str, dict[str, Any] | str]] = {}
         budget = opts.budget_s
-        for i in wanted:
+        for i, mode in wanted:
             lay = layouts[i]
             if budget <= 0:
-                out[lay.number] = f"the OCR budget of {opts.budget_s:g} s per document is spent"
+                spent = f"the OCR budget of {opts.budget_s:g} s per document is spent"
+                out[lay.number] = (mode, spent)
                 continue
             start = time.perf_counter()
             try:
                 result = ocr_page(doc[lay.number], opts)
             except OcrError as exc:
-                out[lay.number] = f"OCR failed: {exc}"
+                out[lay.number] = (mode, f"OCR failed: {exc}")
                 continue
             finally:
                 budget -= time.perf_counter() - start
-            layouts[i] = _ocr_layout(result.pdf, lay)
-            text = " ".join(ln.text for b in layouts[i].blocks for ln in b.lines)
+            read = _ocr_layout(result.pdf, lay)
+            if mode == "images":
+                read = _add_unseen(lay, read)
+            layouts[i] = read
+            text = " ".join(ln.text for b in read.blocks for ln in b.lines)
             share = word_share(text)
             low = result.confidence < opts.min_confidence or share < GARBAGE_WORD_SHARE
             why = (
                 f"OCR text is not reliable (mean word confidence {result.confidence:.0f} < "
                 f"{opts.min_confidence:g}, or word share {share:.2f} < {GARBAGE_WORD_SHARE})"
             )
-            out[lay.number] = {
+            out[lay.number] = (mode, {
+                "mode": mode,
                 "engine": result.engine,
                 "languages": opts.languages,
                 "dpi": result.dpi,
@@ -238,7 +255,7 @@ class PyMuPDFParser:
                 "seconds": round(time.perf_counter() - start, 3),
                 "low_confidence": low,
                 "why": why if low else None,
-            }
+            })  # fmt: skip
         return out
 
     def check_images(self, doc: pymupdf.Document, number: int) -> None:
@@ -599,6 +616,18 @@ def _ocr_layout(pdf: bytes, original: PageLayout) -> PageLayout:
     lay.image_boxes, lay.image_cover = original.image_boxes, original.image_cover
     lay.chars = sum(b.chars for b in lay.blocks)
     return lay
+
+
+def _add_unseen(original: PageLayout, read: PageLayout) -> PageLayout:
+    """The original page with the OCR'd blocks that no text of its layer overlaps (the words
+    inside its pictures) added: the text layer stays as it was."""
+    boxes = [pymupdf.Rect(ln.bbox) for b in original.blocks for ln in b.lines]
+    extra = [
+        b for b in read.blocks if not any(pymupdf.Rect(b.bbox).intersects(box) for box in boxes)
+    ]
+    original.blocks = [*original.blocks, *extra]
+    original.chars = sum(b.chars for b in original.blocks)
+    return original
 
 
 def _join_ocr_lines(blocks: list[Block], size: float) -> list[Block]:

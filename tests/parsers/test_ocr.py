@@ -189,3 +189,48 @@ def test_unreliable_ocr_pages_go_to_nougat_under_auto() -> None:
     assert needs_nougat(read, 0.08) is None
     assert needs_nougat(scribbles, 0.08) == "OCR unreliable (handwriting or noise)"
     assert needs_nougat(Page(2, 595, 842, status="needs_ocr"), 0.08) == "no text layer"
+
+
+def test_text_drawn_as_outlines_is_read(tmp_path: Path, tesseract: str) -> None:
+    """A poster whose text was converted to vector paths has no text layer and no image."""
+    with pymupdf.open() as born:
+        text_page(born, heading="A Poster in Outlines")
+        svg = born[0].get_svg_image(text_as_path=True)
+    with pymupdf.open(stream=svg.encode(), filetype="svg") as drawn:
+        pdf_bytes = drawn.convert_to_pdf()
+    path = tmp_path / "outlines.pdf"
+    path.write_bytes(pdf_bytes)
+    with pymupdf.open(path) as raw:
+        assert raw[0].get_text().strip() == "" and not raw[0].get_images()
+    doc = parse_document(str(path), ParseSpec())
+    assert doc.status == "ok" and doc.pages[0].ocr and doc.pages[0].ocr["mode"] == "page"
+    assert _recall([*SENTENCES, "A Poster in Outlines"], doc.text()) == 1.0
+
+
+def test_words_inside_the_pictures_of_a_sparse_page_are_added(
+    tmp_path: Path, tesseract: str
+) -> None:
+    """A slide: a title in the text layer over one big picture of text. The picture's words
+    are read and added; the title is not read twice."""
+    with pymupdf.open() as born:
+        text_page(born, heading=None)
+        pix = born[0].get_pixmap(dpi=150, clip=pymupdf.Rect(60, 100, 540, 400))
+    title = "Spectral Line Survey: Results of the 2021 Campaign"
+    with pymupdf.open() as slide:
+        page = slide.new_page(width=595, height=842)
+        page.insert_text((72, 60), title, fontsize=16)
+        page.insert_image(pymupdf.Rect(40, 90, 560, 760), pixmap=pix)
+        slide.save(tmp_path / "slide.pdf")
+    doc = parse_document(str(tmp_path / "slide.pdf"), ParseSpec())
+    assert doc.pages[0].ocr and doc.pages[0].ocr["mode"] == "images"
+    text = doc.text()
+    assert _recall(SENTENCES, text) == 1.0
+    assert text.count("Spectral Line Survey") == 1  # from the text layer, once
+
+
+def test_a_figure_page_with_a_caption_is_not_ocrd(shared: Path, tesseract: str) -> None:
+    """Pages of the shared corpus with their text layer and figures: none is OCR'd."""
+    parser = PyMuPDFParser()
+    for name in ("sp_seung08.pdf", "pm_2302.07302v1.pdf", "marker_1804.07821.pdf"):
+        doc = parser.parse(shared / "corpus" / name)
+        assert not any(page.ocr for page in doc.pages), name
