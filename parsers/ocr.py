@@ -13,7 +13,7 @@ reports its exact engine version. The worker that runs the parser is itself isol
 (``parsers.isolate``), so the program inherits its memory limit.
 
 A page is OCR'd whole when it has (almost) no text and is covered by images or drawn with
-thousands of path segments (text converted to outlines), or when its text layer is garbage
+hundreds of path segments (text converted to outlines), or when its text layer is garbage
 (``layer_is_garbage``: a scan whose invisible layer decodes to symbol soup). A page of little
 text that is mostly pictures (a slide, a poster) keeps its text layer and gets the words read
 inside its pictures added (``parsers.pymupdf`` decides which).
