@@ -48,7 +48,7 @@ def build_cmd(
     app = app_context(ctx)
     [item] = export_datasets(
         app.warehouse(), app.settings.datasets_dir, [name], params={name: _params(param)},
-        steps=InlineSteps(echo),
+        steps=InlineSteps(echo), eval_minimum=app.settings.eval_minimum,
     )  # fmt: skip
     console.print(f"path: {item.result.path}")
     if item.diff:

@@ -28,6 +28,7 @@ from parsers.nougat import NougatOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse, WarehouseSpec
+from warehouse.builders.finish import EvalMinimum
 from warehouse.pdf_store import PdfStore
 
 if TYPE_CHECKING:
@@ -132,6 +133,13 @@ class Settings(BaseSettings):
     )
     parse_tables: bool = Field(default=True, description="find_tables() on pages with a caption")
 
+    eval_min_rows: int = Field(
+        default=20, ge=1, le=1_000_000, description="smaller eval splits join train"
+    )
+    eval_min_tokens: int = Field(
+        default=4096, ge=0, le=1 << 40, description="smaller pre-training eval splits join train"
+    )
+
     http_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="per request")
     max_retry_wait_s: float = _seconds(600.0, most=DAY_S, about="total wait on 429/503")
     lock_timeout_s: float = _seconds(
@@ -180,6 +188,11 @@ class Settings(BaseSettings):
     @property
     def pdf_dir(self) -> Path:
         return self.home / "pdfs"
+
+    @property
+    def eval_minimum(self) -> EvalMinimum:
+        """The smallest eval split a build writes (rows; tokens for pre-training sets)."""
+        return EvalMinimum(rows=self.eval_min_rows, tokens=self.eval_min_tokens)
 
     @property
     def datasets_dir(self) -> Path:
