@@ -56,7 +56,7 @@ def _header(
         header["license_link"] = card.license_link or (
             "https://info.arxiv.org/help/license/index.html"
             if card.extra.get("licences")
-            else "LICENSE.md"
+            else "README.md#license"
         )
     header["language"] = list(card.language)
     header["task_categories"] = list(card.task_categories)
