@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from annotation.client import LabelStudioClient
 from annotation.errors import NotConfiguredError
+from annotation.push import Overlap
 from annotation.server import load_credentials
 from core.errors import ScicurateError
 from core.http import Politeness
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
         min_length=3,
         max_length=50,
         description="the triage project's title",
+    )
+
+    label_studio_annotators: int = Field(
+        default=2, ge=1, le=20, description="experts on an overlap task (for agreement)"
+    )
+    label_studio_overlap_percent: int = Field(
+        default=0, ge=0, le=100, description="share of tasks for several experts; others: one"
     )
 
     llm_url: HttpUrl | None = None
@@ -188,6 +196,12 @@ class Settings(BaseSettings):
     @property
     def pdf_dir(self) -> Path:
         return self.home / "pdfs"
+
+    @property
+    def annotation_overlap(self) -> Overlap:
+        """How many experts a task needs: one, or ``label_studio_annotators`` on
+        ``label_studio_overlap_percent`` of the tasks."""
+        return Overlap(self.label_studio_annotators, self.label_studio_overlap_percent)
 
     @property
     def eval_minimum(self) -> EvalMinimum:
