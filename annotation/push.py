@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from annotation.config import (
 )
 from annotation.page_view import PageView, cited_page, page_view, page_worker, region_results
 from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
-from parsers.isolate import IsolatedWorker
 from warehouse.db import Warehouse
 
 MAX_BATCH = 1000
@@ -170,13 +168,20 @@ def task_for(fb: dict[str, Any], view: PageView | None = None) -> dict[str, Any]
     return {"data": task_data(fb), "predictions": [pred]}
 
 
-def _view(
-    wh: Warehouse, worker: IsolatedWorker | None, home: Path, fb: dict[str, Any]
-) -> PageView | None:
-    if worker is None or fb.get("page_image"):
-        return None
-    cited = cited_page(_contexts(fb), fb.get("paper_id"))
-    return page_view(wh, worker, home, *cited) if cited else None
+def _views(wh: Warehouse, home: Path, chunk: list[dict[str, Any]]) -> dict[str, PageView]:
+    """The cited pages of a batch, rendered by one isolated worker that is closed before the
+    batch is sent."""
+    wanted = {}
+    for fb in chunk:
+        if not fb.get("page_image") and (cited := cited_page(_contexts(fb), fb.get("paper_id"))):
+            wanted[fb["feedback_id"]] = cited
+    views = {}
+    if wanted:
+        with page_worker() as worker:
+            for fid, (paper, page) in wanted.items():
+                if view := page_view(wh, worker, home, paper, page):
+                    views[fid] = view
+    return views
 
 
 def push_negatives(
@@ -204,20 +209,15 @@ def push_negatives(
         result.reconciled = reconcile(wh, client, project_id)
     pending = _queued(wh, limit)
     result.queued_before = len(pending)
-    worker = page_worker() if home is not None and pending else None
-    with worker or nullcontext():
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start : start + batch_size]
-            views = {}
-            for fb in chunk:
-                if home is not None and (view := _view(wh, worker, home, fb)):
-                    views[fb["feedback_id"]] = view
-            tasks = [task_for(fb, views.get(fb["feedback_id"])) for fb in chunk]
-            ids = client.import_tasks(project_id, tasks)
-            pairs = [(fb["feedback_id"], tid) for fb, tid in zip(chunk, ids, strict=True)]
-            _record(wh, project_id, pairs, {k: v.image for k, v in views.items()})
-            result.pushed += len(chunk)
-            result.batches += 1
-            if progress is not None:
-                progress(result.pushed, len(pending))
+    for start in range(0, len(pending), batch_size):
+        chunk = pending[start : start + batch_size]
+        views = _views(wh, home, chunk) if home is not None else {}
+        tasks = [task_for(fb, views.get(fb["feedback_id"])) for fb in chunk]
+        ids = client.import_tasks(project_id, tasks)
+        pairs = [(fb["feedback_id"], tid) for fb, tid in zip(chunk, ids, strict=True)]
+        _record(wh, project_id, pairs, {k: v.image for k, v in views.items()})
+        result.pushed += len(chunk)
+        result.batches += 1
+        if progress is not None:
+            progress(result.pushed, len(pending))
     return result
