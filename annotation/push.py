@@ -196,7 +196,10 @@ def push_negatives(
     overlap: Overlap | None = None,
 ) -> PushResult:
     """With ``home`` (where stored PDFs live), a negative whose context cites a page of a
-    stored paper gets that page rendered, with the parser's regions pre-drawn."""
+    stored paper gets that page rendered, with the parser's regions pre-drawn. Not yet passed
+    by the CLI and the flow: a push with rendered pages answered HTTP 500 from a freshly
+    started Label Studio in a manual check, while the same tasks imported fine on their own;
+    until a browser test covers it, pages are opt-in for callers."""
     batch_size = max(1, min(batch_size, MAX_BATCH))
     project_id = ensure_project(client, project_title, overlap)
     result = PushResult(project_id=project_id)

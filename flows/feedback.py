@@ -28,7 +28,6 @@ def route_feedback_flow(home: str | None = None, push_limit: int | None = None) 
         project_title=settings.label_studio_project,
         push_limit=push_limit,
         steps=PrefectSteps(),
-        home=settings.home,
         overlap=settings.annotation_overlap,
     )
 
