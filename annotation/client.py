@@ -224,14 +224,27 @@ class LabelStudioClient:
                     return _plain(project)
         return None
 
-    def ensure_project(self, title: str, label_config: str, description: str = "") -> int:
-        """The project with this title, created, or its config updated when it differs."""
+    def ensure_project(
+        self,
+        title: str,
+        label_config: str,
+        description: str = "",
+        *,
+        maximum_annotations: int | None = None,
+        overlap_percent: int | None = None,
+    ) -> int:
+        """The project with this title, created, or its config and overlap updated when they
+        differ. ``overlap_percent`` of the tasks need ``maximum_annotations`` experts; the
+        others are finished by one (None: 2 and 0 for a new project, unchanged otherwise)."""
         found = self.find_project(title)
+        overlap = {"maximum_annotations": maximum_annotations,
+                   "overlap_cohort_percentage": overlap_percent}  # fmt: skip
         if found is None:
             with self._errors("create the project"):
                 created = self._sdk.projects.create(
                     title=title, label_config=label_config, description=description,
-                    show_skip_button=True, maximum_annotations=3,
+                    show_skip_button=True, maximum_annotations=maximum_annotations or 2,
+                    overlap_cohort_percentage=overlap_percent or 0,
                 )  # fmt: skip
             if created.id is None:
                 raise LabelStudioAPIError("create the project", 201, "no project id came back")
@@ -239,6 +252,12 @@ class LabelStudioClient:
         if (found.get("label_config") or "").strip() != label_config.strip():
             with self._errors("update the labeling config"):
                 self._sdk.projects.update(int(found["id"]), label_config=label_config)
+        if any(v is not None and found.get(k) != v for k, v in overlap.items()):
+            with self._errors("update the overlap"):
+                self._sdk.projects.update(
+                    int(found["id"]), maximum_annotations=maximum_annotations,
+                    overlap_cohort_percentage=overlap_percent,
+                )  # fmt: skip
         return int(found["id"])
 
     def task_count(self, project_id: int) -> int:

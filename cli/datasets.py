@@ -48,7 +48,7 @@ def build_cmd(
     app = app_context(ctx)
     [item] = export_datasets(
         app.warehouse(), app.settings.datasets_dir, [name], params={name: _params(param)},
-        steps=InlineSteps(echo),
+        steps=InlineSteps(echo), eval_minimum=app.settings.eval_minimum,
     )  # fmt: skip
     console.print(f"path: {item.result.path}")
     if item.diff:
@@ -190,6 +190,45 @@ def pull_cmd(
     else:
         m = pull_local(resolve(settings.datasets_dir, name, version), to)
     console.print(f"{name} v{m['version']}: {len(m['files'])} files verified in {to}")
+
+
+@datasets_app.command(
+    "export-llamafactory",
+    epilog="Example: scicurate datasets export-llamafactory ./lf sft-title@v2 sft-review "
+    "preference-pairs  (then dataset_dir: ./lf, dataset: sft-title,sft-review)",
+)
+def export_llamafactory_cmd(
+    ctx: typer.Context,
+    to: Annotated[Path, typer.Argument(help="A new or empty directory: the dataset_dir.")],
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="NAME or NAME@vN (default: every dataset, latest).")
+    ] = None,
+    copy: Annotated[
+        bool, typer.Option("--copy", help="Copy the files instead of linking.")
+    ] = False,
+) -> None:
+    """One dataset_dir with one dataset_info.json for several versions, to mix in one run."""
+    from warehouse.datasets.llamafactory import export_llamafactory
+    from warehouse.datasets.read import list_versions
+
+    root = app_context(ctx).settings.datasets_dir
+    chosen: list[tuple[str, int | None]] = [parse_ref(r) for r in refs] if refs else sorted(
+        {(v["name"], None) for v in list_versions(root)}
+    )  # fmt: skip
+    out = export_llamafactory(root, to, chosen, copy=copy)
+    for v in out:
+        evals = f", eval {', '.join(v.evals)}" if v.evals else ", no eval split"
+        console.print(escape(f"{v.name} v{v.version}: stage {v.stage}, dataset {v.train}{evals}"))
+    console.print(f"dataset_dir: {escape(str(to))}")
+    for stage in sorted({v.stage for v in out}):
+        same = [v for v in out if v.stage == stage]
+        console.print(
+            escape(
+                f"stage {stage}: dataset: {','.join(v.train for v in same if v.train)}"
+                + (f"  eval_dataset: {','.join(e for v in same for e in v.evals)}"
+                   if any(v.evals for v in same) else "")
+            )
+        )  # fmt: skip
 
 
 @datasets_app.command("diff", epilog="Example: scicurate datasets diff sft-title@v1 sft-title@v2")

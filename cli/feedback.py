@@ -85,6 +85,7 @@ def push_cmd(
             wh, client, project_title=app.settings.label_studio_project, limit=limit,
             batch_size=batch_size,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            overlap=app.settings.annotation_overlap,  # home=: see push_negatives (pages)
         )  # fmt: skip
     console.print(
         f"project {result.project_id}: {result.pushed:,} tasks pushed in {result.batches} "

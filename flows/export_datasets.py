@@ -24,8 +24,9 @@ def export_datasets_flow(
 
     def job(fan_out: bool) -> list[Exported]:
         return export_datasets(
-            wh, settings.datasets_dir, datasets, fan_out=fan_out, steps=PrefectSteps()
-        )
+            wh, settings.datasets_dir, datasets, fan_out=fan_out, steps=PrefectSteps(),
+            eval_minimum=settings.eval_minimum,
+        )  # fmt: skip
 
     if executor == "dask":
         from flows.dask_runner import dask_task_runner

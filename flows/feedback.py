@@ -28,6 +28,7 @@ def route_feedback_flow(home: str | None = None, push_limit: int | None = None) 
         project_title=settings.label_studio_project,
         push_limit=push_limit,
         steps=PrefectSteps(),
+        overlap=settings.annotation_overlap,
     )
 
 

@@ -19,6 +19,7 @@ from warehouse.builders.base import (
     local_map,
     merge_params,
 )
+from warehouse.builders.finish import EvalMinimum, finish_build
 from warehouse.datasets import BuilderInfo, PublishResult, publish
 from warehouse.datasets.catalog import version_dirs
 from warehouse.datasets.diff import VersionDiff, diff_versions
@@ -34,6 +35,7 @@ Echo = Callable[[str], object]
 class Exported:
     result: PublishResult
     diff: VersionDiff | None  # against the previous version, when a new one was published
+    notes: tuple[str, ...] = ()  # eval splits asked for but not written, and why
 
 
 def warehouse_snapshot(wh: Warehouse) -> dict[str, Any]:
@@ -65,14 +67,16 @@ def build_dataset(
     *,
     run_id: str | None = None,
     mapper: Mapper = local_map,
+    eval_minimum: EvalMinimum | None = None,
 ) -> Exported:
     """Build ``name`` with its builder and publish it (a no-op when nothing changed).
-    ``mapper`` runs the builder's parallel steps (near-dedup sketches) where it likes."""
+    ``mapper`` runs the builder's parallel steps (near-dedup sketches) where it likes; eval
+    splits under ``eval_minimum`` join train (``finish_build``)."""
     builder = BUILDERS.get(name)
     if builder is None:
         raise BuildError(f"no builder for {name!r}; known: {', '.join(sorted(BUILDERS))}")
     merged = merge_params(builder.defaults, params or {})
-    output = builder.build(wh, merged, mapper)
+    output = finish_build(wh, builder.build(wh, merged, mapper), eval_minimum or EvalMinimum())
     before = version_dirs(root, name)
     result = publish(
         wh, root, name, output.splits, output.card,
@@ -82,7 +86,7 @@ def build_dataset(
     diff = None
     if result.created and before:
         diff = diff_versions(before[-1][1], result.path)
-    return Exported(result, diff)
+    return Exported(result, diff, tuple(output.card.extra.get("split_notes", ())))
 
 
 def export_datasets(
@@ -93,6 +97,7 @@ def export_datasets(
     params: dict[str, dict[str, str]] | None = None,
     fan_out: bool = False,
     steps: Steps | None = None,
+    eval_minimum: EvalMinimum | None = None,
 ) -> list[Exported]:
     """The job, recorded in ``runs``: build and publish each dataset. With ``fan_out`` the
     builders' parallel steps (near-dedup sketches) go through ``steps.map`` (tasks on the
@@ -104,8 +109,9 @@ def export_datasets(
         for name in names:
             try:
                 item = build_dataset(
-                    wh, root, name, (params or {}).get(name), run_id=run.run_id, mapper=mapper
-                )
+                    wh, root, name, (params or {}).get(name), run_id=run.run_id, mapper=mapper,
+                    eval_minimum=eval_minimum,
+                )  # fmt: skip
             except NothingToBuildError as exc:
                 if len(names) == 1:
                     raise  # asked for this one dataset: say why it cannot be built
@@ -116,6 +122,8 @@ def export_datasets(
             state = "published" if r.created else "unchanged, kept"
             sizes = ", ".join(f"{s} {n:,}" for s, n in r.rows.items())
             steps.log(f"{name} v{r.version}: {state} ({sizes})")
+            for note in item.notes:
+                steps.log(f"{name}: {note.replace('`', '')}")
             run[f"{name}_version"] = r.version
             run[f"{name}_rows"] = sum(r.rows.values())
             exported.append(item)

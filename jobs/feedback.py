@@ -17,7 +17,7 @@ from typing import Any
 from annotation.client import LabelStudioClient
 from annotation.errors import FeedbackFileError, NotConfiguredError
 from annotation.ingest import IngestResult, ingest_file
-from annotation.push import Progress, PushResult, ensure_project, push_negatives
+from annotation.push import Overlap, Progress, PushResult, ensure_project, push_negatives
 from annotation.stats import LoopStats, collect_stats
 from annotation.sync import SyncResult, sync_annotations
 from jobs.export_datasets import Exported, export_datasets
@@ -94,12 +94,15 @@ def push_feedback(
     limit: int | None = None,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    home: Path | None = None,
+    overlap: Overlap | None = None,
 ) -> PushResult:
-    """Job ``annotate-push``: negatives to Label Studio as tasks with suggested error types."""
+    """Job ``annotate-push``: negatives to Label Studio as tasks with suggested error types
+    (and, with ``home``, the cited page of a stored PDF with the parser's regions)."""
     with recorded_run(wh, "annotate-push", {"limit": limit}) as run:
         result = push_negatives(
             wh, client, project_title=project_title, limit=limit, batch_size=batch_size,
-            progress=progress,
+            progress=progress, home=home, overlap=overlap,
         )  # fmt: skip
         run.update({"pushed": result.pushed, "reconciled": result.reconciled})
     return result
@@ -127,6 +130,8 @@ def route_feedback_job(
     project_title: str,
     push_limit: int | None = None,
     steps: Steps | None = None,
+    home: Path | None = None,
+    overlap: Overlap | None = None,
 ) -> dict[str, int]:
     """Job ``route-feedback``: ingest the inbox, push new negatives to Label Studio (skipped,
     with the reason in the summary, when it is not configured), publish the feedback-fed
@@ -140,8 +145,9 @@ def route_feedback_job(
         pushed = 0
         try:
             pushed = steps.run(
-                "push-negatives", _push_step, wh, label_studio, project_title, push_limit
-            )
+                "push-negatives", _push_step, wh, label_studio, project_title, push_limit,
+                home, overlap,
+            )  # fmt: skip
         except NotConfiguredError as exc:
             problems.append(f"negatives were not pushed: {exc}")
             steps.log(f"warning: {exc}")
@@ -163,10 +169,17 @@ def route_feedback_job(
 
 
 def _push_step(
-    wh: Warehouse, label_studio: ClientFactory, project_title: str, limit: int | None
+    wh: Warehouse,
+    label_studio: ClientFactory,
+    project_title: str,
+    limit: int | None,
+    home: Path | None = None,
+    overlap: Overlap | None = None,
 ) -> int:
     with label_studio() as client:
-        return push_negatives(wh, client, project_title=project_title, limit=limit).pushed
+        return push_negatives(
+            wh, client, project_title=project_title, limit=limit, home=home, overlap=overlap
+        ).pushed
 
 
 def sync_annotations_job(

@@ -1,6 +1,7 @@
 """``scicurate report``: one static HTML page with the pipeline's numbers and plots.
 
-Everything is inline (SVG charts, CSS); the page needs no network to view and runs no script.
+Everything is inline (matplotlib SVG charts, CSS); the page needs no network to view and runs no
+script. Empty tables say "none"; the success chart shows ok against failed out of the total.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from annotation.stats import collect_stats
-from report.charts import bars, stacked_bars
+from report.charts import Stage, fraction_bar, horizontal_bars, stacked_bars, success_bars
 from warehouse.db import Warehouse
 from warehouse.status import collect_status
 
@@ -23,6 +24,7 @@ h1{margin-bottom:4px} .muted{color:#666}
 section{border:1px solid #ddd;border-radius:6px;padding:10px 14px;background:#fff}
 table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #eee;
 text-align:left} td.n{text-align:right}
+svg.chart{max-width:100%;height:auto;display:block;margin-top:6px}
 """
 
 
@@ -36,6 +38,8 @@ def _pivot(rows: list[tuple[Any, Any, Any]]) -> tuple[list[str], dict[str, list[
 
 
 def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> str:
+    if not rows:
+        return '<p class="muted">none</p>'
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
         "<tr>"
@@ -60,6 +64,7 @@ def collect(wh: Warehouse) -> dict[str, Any]:
                 "coalesce(primary_category, categories[1], source) AS cat, count(*) "
                 "FROM papers GROUP BY ALL ORDER BY day DESC LIMIT 400"
             ).fetchall(),
+            "papers": q("SELECT count(*) FROM papers").fetchone()[0],  # type: ignore[index]
             "pdf_status": q("SELECT status, count(*) FROM pdfs GROUP BY 1 ORDER BY 1").fetchall(),
             "doc_status": q(
                 "SELECT status, count(*) FROM documents GROUP BY 1 ORDER BY 1"
@@ -89,37 +94,54 @@ def collect(wh: Warehouse) -> dict[str, Any]:
     return data
 
 
+def _success(data: dict[str, Any]) -> list[Stage]:
+    pdf = {str(s): int(n) for s, n in data["pdf_status"]}
+    doc = {str(s): int(n) for s, n in data["doc_status"]}
+    fetched = sum(pdf.values())
+    degraded = sum(n for s, n in doc.items() if s not in ("ok", "failed"))
+    return [
+        Stage("PDF download", pdf.get("ok", 0), pdf.get("quarantined", 0),
+              max(0, int(data.get("papers", 0)) - fetched), "not tried yet"),
+        Stage("parse", doc.get("ok", 0), doc.get("failed", 0), degraded,
+              "low quality / needs OCR"),
+    ]  # fmt: skip
+
+
 def render(data: dict[str, Any]) -> str:
     days, per_cat = _pivot([(d, c, n) for d, c, n in data["papers_per_day"]])
-    success = {f"pdf {s}": float(n) for s, n in data["pdf_status"]}
-    success.update({f"parse {s}": float(n) for s, n in data["doc_status"]})
     q_x, q_series = _pivot([(b[2:], s, n) for b, s, n in sorted(data["quality"])])
     f_x, f_series = _pivot(data["feedback_types"])
     t_x, t_series = _pivot(data["throughput"])
-    ds_x = [f"{name} v{v}" for name, v, _ in data["datasets"]]
-    ds_series = {
-        name: [
-            float(next((r for n, vv, r in data["datasets"] if f"{n} v{vv}" == x and n == name), 0))
-            for x in ds_x
-        ]
-        for name in sorted({r[0] for r in data["datasets"]})
-    }
+    sizes = {f"{name} v{v}": float(rows or 0) for name, v, rows in data["datasets"]}
     loop = data["loop"]
     kappa = "n/a" if loop.fleiss_kappa is None else f"{loop.fleiss_kappa:.3f}"
     mean = "n/a" if loop.mean_agreement is None else f"{loop.mean_agreement:.2f}"
-    agreement = bars("mean agreement per task", {"mean agreement": loop.mean_agreement or 0.0})
+    agreement = fraction_bar(
+        "mean agreement per task", "mean agreement", loop.mean_agreement,
+        xlabel="share of annotator pairs that agree (0 to 1)",
+    )  # fmt: skip
     status = data["status"]
     sections = [
-        ("Papers per day by category", stacked_bars("papers per day", days, per_cat)),
-        ("PDF and parse success", bars("PDFs and parses", success)),
-        ("Parse quality (characters per page)", stacked_bars("parse quality", q_x, q_series)),
-        ("Feedback by error type over time", stacked_bars("feedback by error type", f_x, f_series)),
+        ("Papers per day by category", stacked_bars(
+            "papers per day", days, per_cat, xlabel="publication day (date)",
+            ylabel="papers (count)", legend_title="category")),
+        ("PDF and parse success", success_bars(
+            "PDFs and parses", _success(data), xlabel="papers or documents (count)")),
+        ("Parse quality (characters per page)", stacked_bars(
+            "parse quality", q_x, q_series, xlabel="characters per page (range)",
+            ylabel="documents (count)", legend_title="parse status")),
+        ("Feedback by error type over time", stacked_bars(
+            "feedback by error type", f_x, f_series, xlabel="annotation day (date)",
+            ylabel="error labels (count)", legend_title="error type")),
         (
             f"Annotator throughput and agreement (Fleiss' kappa {kappa}, mean {mean})",
-            stacked_bars("annotations per day", t_x, t_series) + agreement,
+            stacked_bars("annotations per day", t_x, t_series, xlabel="annotation day (date)",
+                         ylabel="first annotations (count)", legend_title="annotator")
+            + agreement,
         ),
-        ("Dataset versions and sizes (rows)", stacked_bars("dataset rows", ds_x, ds_series)),
-    ]
+        ("Dataset versions and sizes (rows)", horizontal_bars(
+            "dataset rows", sizes, xlabel="rows (count)")),
+    ]  # fmt: skip
     body = "".join(f"<section><h2>{escape(t)}</h2>{svg}</section>" for t, svg in sections)
     stages = _table([(s.pipeline, s.stage, s.count) for s in status.stages], ("", "stage", "count"))
     problems = _table(

@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from annotation.client import LabelStudioClient
 from annotation.errors import NotConfiguredError
+from annotation.push import Overlap
 from annotation.server import load_credentials
 from core.errors import ScicurateError
 from core.http import Politeness
@@ -29,6 +30,7 @@ from parsers.ocr import OcrOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse, WarehouseSpec
+from warehouse.builders.finish import EvalMinimum
 from warehouse.pdf_store import PdfStore
 
 if TYPE_CHECKING:
@@ -105,6 +107,13 @@ class Settings(BaseSettings):
         description="the triage project's title",
     )
 
+    label_studio_annotators: int = Field(
+        default=2, ge=1, le=20, description="experts on an overlap task (for agreement)"
+    )
+    label_studio_overlap_percent: int = Field(
+        default=0, ge=0, le=100, description="share of tasks for several experts; others: one"
+    )
+
     llm_url: HttpUrl | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
@@ -141,6 +150,13 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(default=300, ge=72, le=600, description="OCR rendering resolution")
     ocr_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="OCR per page")
     ocr_budget_s: float = _seconds(60.0, most=DAY_S, about="OCR time per document")
+
+    eval_min_rows: int = Field(
+        default=20, ge=1, le=1_000_000, description="smaller eval splits join train"
+    )
+    eval_min_tokens: int = Field(
+        default=4096, ge=0, le=1 << 40, description="smaller pre-training eval splits join train"
+    )
 
     http_timeout_s: float = _seconds(60.0, most=HOUR_S, zero_ok=False, about="per request")
     max_retry_wait_s: float = _seconds(600.0, most=DAY_S, about="total wait on 429/503")
@@ -190,6 +206,17 @@ class Settings(BaseSettings):
     @property
     def pdf_dir(self) -> Path:
         return self.home / "pdfs"
+
+    @property
+    def annotation_overlap(self) -> Overlap:
+        """How many experts a task needs: one, or ``label_studio_annotators`` on
+        ``label_studio_overlap_percent`` of the tasks."""
+        return Overlap(self.label_studio_annotators, self.label_studio_overlap_percent)
+
+    @property
+    def eval_minimum(self) -> EvalMinimum:
+        """The smallest eval split a build writes (rows; tokens for pre-training sets)."""
+        return EvalMinimum(rows=self.eval_min_rows, tokens=self.eval_min_tokens)
 
     @property
     def datasets_dir(self) -> Path:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,7 +66,8 @@ def test_report_renders_in_headless_chromium(home: Path, tmp_path: Path) -> None
     out = tmp_path / "report"
     assert run_cli(command(), ["--home", str(home), "report", "--out", str(out)]) == 0
     html = (out / "index.html").read_text()
-    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing remote
+    namespaces = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink")
+    assert "http://" not in re.sub("|".join(map(re.escape, namespaces)), "", html)  # no fetch
     assert "<script" not in html
     for title in (
         "Papers per day by category", "PDF and parse success", "Parse quality",
@@ -76,20 +77,30 @@ def test_report_renders_in_headless_chromium(home: Path, tmp_path: Path) -> None
         assert title in html
     assert "no data yet" not in html  # every plot has data here
 
+    assert "ok, " in html and " failed" in html and " of " in html  # success: ok vs failed
+    assert html.count('<p class="muted">none</p>') >= 1  # no problems: the table says none
+
     chromium = _chromium()
+    from playwright.sync_api import sync_playwright
+
     shot = tmp_path / "report.png"
-    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             f"--user-data-dir={tmp_path / 'chrome'}"]  # fmt: skip
-    subprocess.run(
-        [chromium, *flags, "--window-size=1400,1800", f"--screenshot={shot}",
-         (out / "index.html").as_uri()],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    dom = subprocess.run(
-        [chromium, *flags, "--dump-dom", (out / "index.html").as_uri()],
-        check=True, capture_output=True, text=True, timeout=120,
-    ).stdout  # fmt: skip
-    assert dom.count("<svg") == 7 and dom.count("<rect") == html.count("<rect") > 30
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto((out / "index.html").as_uri())
+            outside = page.evaluate(_TEXT_OUTSIDE_SVG)
+            counts = page.evaluate(
+                "() => [document.querySelectorAll('svg.chart').length,"
+                " document.querySelectorAll('svg.chart text').length,"
+                " document.querySelectorAll('svg.chart path').length]"
+            )
+            page.screenshot(path=str(shot), full_page=False)
+        finally:
+            browser.close()
+    assert outside == []  # every label, tick and legend entry lies inside its chart
+    n_svg, n_text, n_path = counts
+    assert n_svg == 7 and n_text > 60 and n_path > 60
 
     from PIL import Image
 
@@ -97,10 +108,27 @@ def test_report_renders_in_headless_chromium(home: Path, tmp_path: Path) -> None
     assert image.size == (1400, 1800)
     colors = image.getcolors(maxcolors=1 << 20) or []
     blue = sum(n for n, rgb in colors if rgb == (0x33, 0x66, 0xCC))
-    red = sum(n for n, rgb in colors if rgb == (0xDC, 0x39, 0x12))
-    assert blue > 2000 and red > 200  # the bars were painted, not just the page
+    green = sum(n for n, rgb in colors if rgb == (0x10, 0x96, 0x18))
+    assert blue > 2000 and green > 500  # the bars were painted, not just the page
     if os.environ.get("SCICURATE_UPDATE_DOCS") == "1":
         shutil.copy(shot, Path(__file__).resolve().parents[2] / "docs" / "report.png")
+
+
+# Every <text> of every chart, measured by the browser, must lie within its <svg>'s box.
+_TEXT_OUTSIDE_SVG = """() => {
+  const bad = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const box = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5 ||
+          r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+        bad.push(svg.getAttribute('aria-label') + ': ' + t.textContent);
+    }
+  }
+  return bad;
+}"""
 
 
 def test_report_on_an_empty_warehouse_says_no_data(wh: Warehouse, tmp_path: Path) -> None:
@@ -108,3 +136,4 @@ def test_report_on_an_empty_warehouse_says_no_data(wh: Warehouse, tmp_path: Path
 
     html = write_report(wh, tmp_path / "r").read_text()
     assert html.count("no data yet") == 7
+    assert html.count('<p class="muted">none</p>') == 2  # no runs, no problems: "none"

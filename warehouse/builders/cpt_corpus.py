@@ -98,7 +98,8 @@ class CptCorpusBuilder:
                 }
             )
         splits = {s: pa.Table.from_pylist(r, schema=SCHEMA) for s, r in kept.items() if r}
-        reasons = Counter(d.reason for d in drops)
+        reasons = Counter({"exact duplicate": 0, "near duplicate": 0})  # zeros are shown too
+        reasons.update(d.reason for d in drops)
         reasons["shorter than min_chars"] += len(short)
         stats = {
             "documents": len(docs),

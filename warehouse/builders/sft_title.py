@@ -76,7 +76,11 @@ class SftTitleBuilder:
             raise NothingToBuildError(
                 "no arXiv papers with a title and an abstract; crawl some first"
             )
-        dropped: Counter[str] = Counter()
+        dropped: Counter[str] = Counter(  # every filter, zeros included
+            {k: 0 for k in ("title length", "abstract length", "LaTeX noise", "duplicate")}
+        )
+        if params["max_per_category"]:
+            dropped["category cap"] = 0
         seen_titles: set[str] = set()
         seen_abstracts: set[str] = set()
         per_category: Counter[str] = Counter()

@@ -47,6 +47,14 @@ class DatasetCard:
     formatting: str = "alpaca"  # LLaMA-Factory: alpaca | sharegpt; "text" for pre-training
     columns: dict[str, str] = field(default_factory=dict)  # LLaMA-Factory column mapping
     ranking: bool = False  # LLaMA-Factory preference data (chosen/rejected)
+    pretty_name: str = ""  # HF card title; "scicurate <name>" when empty
+    language: tuple[str, ...] = ("en",)
+    task_categories: tuple[str, ...] = ("text-generation",)
+    license_name: str = ""  # required by the Hub when license is "other"
+    license_link: str = ""
+    # What every build adds (warehouse.builders.finish): stage, tokens per split, split notes,
+    # licence breakdown, chosen/rejected lengths.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,17 @@ def publish(
             "scicurate_version": package_version("scicurate"),
         }
         (tmp / CARD).write_text(
-            render_card(name, version, card, schema, files_by_split, rows, extra), encoding="utf-8"
+            render_card(
+                name,
+                version,
+                card,
+                schema,
+                files_by_split,
+                rows,
+                extra,
+                {split: t.nbytes for split, t in tables.items()},
+            ),
+            encoding="utf-8",
         )
         (tmp / LLAMAFACTORY).write_text(
             json.dumps(llamafactory_entry(name, card, files_by_split), indent=2) + "\n"
