@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -104,29 +104,50 @@ def parse_cmd(
     "file",
     epilog=(
         "Examples: scicurate parse file paper.pdf  ·  "
-        "scicurate parse file paper.pdf --format json > paper.json"
+        "scicurate parse file paper.pdf --format json > paper.json  ·  "
+        "scicurate parse file 2510.14430v1.html  ·  "
+        "scicurate parse file 2506.02070.tar.gz --format tex"
     ),
 )
 def parse_file_cmd(
     ctx: typer.Context,
     path: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A PDF file.")
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A PDF, a saved arXiv HTML page (.html) or an arXiv e-print (.tar.gz, .gz, .tar).",
+        ),
     ],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md or json.")] = "md",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="md or json; tex (the cleaned LaTeX) for e-prints."),
+    ] = "md",
     parser: ParserOpt = "pymupdf",
     figures: Annotated[
         Path | None, typer.Option("--figures", help="Crop figures to PNG files in this folder.")
     ] = None,
 ) -> None:
-    """Parse one PDF (isolated, with the configured limits) and print Markdown or JSON."""
+    """Parse one file (isolated, with the configured limits) and print Markdown or JSON.
+
+    A PDF goes through the chosen parser; an arXiv HTML page through the LaTeXML parser and an
+    e-print through the LaTeX source parser, whatever --parser says.
+    """
     from dataclasses import replace
 
     from parsers.base import ParseError
+    from parsers.fulltext import file_kind
     from parsers.isolate import IsolatedWorker
     from parsers.run import parse_isolated, parser_version
 
-    if fmt not in ("md", "json"):
-        raise typer.BadParameter("--format must be md or json")
+    kind = file_kind(path.name)
+    if fmt not in ("md", "json") and not (fmt == "tex" and kind == "arxiv-src"):
+        raise typer.BadParameter("--format must be md or json (or tex for an e-print)")
+    if kind != "pdf":
+        settings = app_context(ctx).settings
+        _print_fulltext(path, kind, fmt, settings.parse_spec("pymupdf").limits())
+        return
     spec = app_context(ctx).settings.parse_spec(_check_parser(parser))
     if figures is not None:
         spec = replace(spec, pymupdf=replace(spec.pymupdf, figures_dir=figures.resolve()))
@@ -136,6 +157,28 @@ def parse_file_cmd(
     if doc.status == "failed":
         raise ParseError(f"{path.name}: {doc.reason}")
     out = doc.to_json(indent=2) if fmt == "json" else doc.to_markdown()
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    if doc.status != "ok":
+        print(terminal_safe(f"note: status {doc.status}: {doc.reason}"), file=sys.stderr)
+
+
+def _print_fulltext(path: Path, kind: str, fmt: str, limits: Any) -> None:
+    """An arXiv HTML page or e-print, parsed in the isolated worker, printed."""
+    from parsers.base import ParseError
+    from parsers.fulltext import parse_saved
+    from parsers.isolate import IsolatedWorker, IsolationError
+
+    with IsolatedWorker(limits) as worker:
+        try:
+            doc, latex = worker.call(parse_saved, path.read_bytes(), kind)
+        except IsolationError as exc:
+            raise ParseError(f"{path.name}: {exc.reason}") from None
+    if doc.status == "failed":
+        raise ParseError(f"{path.name}: {doc.reason}")
+    if fmt == "tex":
+        out = latex or ""
+    else:
+        out = doc.to_json(indent=2) if fmt == "json" else doc.to_markdown()
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
     if doc.status != "ok":
         print(terminal_safe(f"note: status {doc.status}: {doc.reason}"), file=sys.stderr)

@@ -23,7 +23,7 @@ from core.errors import ScicurateError
 T = TypeVar("T")
 
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["parsers.isolate", "pymupdf"])
+_CTX.set_forkserver_preload(["parsers.isolate", "pymupdf", "parsers.arxiv_html", "parsers.eprint"])
 
 
 class IsolationError(ScicurateError):
