@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.context import app_context
 from cli.render import console, echo
+from jobs.arxiv_fulltext import parse_fulltext_option
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
 from jobs.steps import InlineSteps
 
@@ -69,11 +70,25 @@ def crawl_arxiv_cmd(
     query: Annotated[
         str | None, typer.Option("--query", help="An arXiv API query, e.g. 'ti:diffusion'.")
     ] = None,
+    fulltext: Annotated[
+        str | None,
+        typer.Option(
+            "--fulltext",
+            help="Full texts to fetch, comma-separated: html (arXiv's LaTeXML page), src "
+            "(the LaTeX e-print), pdf. Default: what --pdfs says.",
+        ),
+    ] = None,
 ) -> None:
     """Harvest arXiv: categories and dates over OAI-PMH, ids and queries through the API."""
     app = app_context(ctx)
     settings = app.settings
     wh = app.warehouse()
+    kinds = parse_fulltext_option(fulltext)
+    pdfs = pdfs or (kinds is not None and "pdf" in kinds)
+    fulltext_options: dict[str, Any] = {
+        "fulltext": kinds, "fulltext_urls": settings.arxiv_fulltext_urls(),
+        "fulltext_order": settings.fulltext_order,
+    }  # fmt: skip
     if ids or query:
         if category or from_date or until:
             raise typer.BadParameter(
@@ -90,6 +105,7 @@ def crawl_arxiv_cmd(
             max_records=max_records or 100,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
+            **fulltext_options,
             steps=InlineSteps(echo),
         )
     else:
@@ -105,6 +121,7 @@ def crawl_arxiv_cmd(
             max_records=max_records,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
+            **fulltext_options,
             steps=InlineSteps(echo),
         )
     console.print(_counts_table(counts))

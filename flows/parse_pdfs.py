@@ -53,6 +53,7 @@ def parse_pdfs_flow(
             workers=workers,
             storage_options=settings.storage_options(settings.pdf_store or ""),
             fan_out=fan_out,
+            order=settings.fulltext_order,
             # A parse that failed is a stored result, not an error: nothing to retry.
             steps=PrefectSteps(retries=0),
         )

@@ -274,6 +274,10 @@ class Settings(BaseSettings):
             password=self.openreview_password,
         )
 
+    def arxiv_fulltext_urls(self) -> dict[str, str]:
+        """arXiv's full-text bases by kind: html (LaTeXML pages) and src (e-prints)."""
+        return {"html": str(self.arxiv_html_url), "src": str(self.arxiv_eprint_url)}
+
     def bulk_config(self) -> BulkConfig:
         """arXiv's requester-pays bucket (credentials from the standard AWS_* environment)."""
         from jobs.import_arxiv_bulk import BulkConfig

@@ -24,8 +24,8 @@ FulltextKind = Literal["html", "src"]
 _SUFFIX = {"html": ".html", "src": ".gz"}
 # arXiv's wording on a paper without an HTML rendering (a 200, never a 404).
 _NO_HTML = re.compile(
-    rb"(HTML\s+(?:is\s+)?not\s+available|No\s+HTML\s+(?:is\s+)?available|"
-    rb"HTML\s+conversion\s+is\s+not\s+available)",
+    rb"(HTML\s+(?:is\s+)?not\s+available|No\s+HTML\s+(?:is\s+)?(?:available|for)|"
+    rb"HTML\s+(?:version\s+)?(?:is\s+)?unavailable)",
     re.IGNORECASE,
 )
 
@@ -65,9 +65,7 @@ def body_problem(kind: FulltextKind, data: bytes) -> str | None:
         head = data[:4096].lstrip().lower()
         if not (head.startswith(b"<!doctype html") or head.startswith(b"<html")):
             return "not an HTML page"
-        if b"ltx_" not in data:
-            return "not a LaTeXML page (no ltx_ classes)"
-        return None
+        return None  # the parser tells a LaTeXML page from a fatal-error page
     if data[:2] == b"\x1f\x8b":
         return None
     if data[:5] == b"%PDF-":

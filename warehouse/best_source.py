@@ -85,3 +85,17 @@ def coverage(wh: Warehouse) -> list[tuple[str, int, int]]:
             """
         ).fetchall()
     return [(str(k), int(h), int(b)) for k, h, b in rows]
+
+
+def best_ok_documents_sql(columns: str) -> str:
+    """A query of ``columns`` (of ``documents d``) giving each paper's best document with
+    status ok and Markdown: the one ``best_documents`` records, else the best-ranked under
+    the default order, newest first."""
+    order = ", ".join(f"'{s}'" for s in DEFAULT_ORDER)
+    return f"""
+        SELECT {columns} FROM documents d
+        WHERE d.status = 'ok' AND d.markdown IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY d.paper_id ORDER BY
+            (d.doc_id IN (SELECT doc_id FROM best_documents)) DESC,
+            coalesce(list_position([{order}], {SOURCE_KEY}), 1000), d.parsed_at DESC) = 1
+    """

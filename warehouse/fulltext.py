@@ -123,6 +123,17 @@ class FulltextLedger:
             fetched_at=now,
         )  # fmt: skip
 
+    def rejected(self, target: FulltextTarget, url: str, reason: str) -> None:
+        """A stored file that cannot be parsed (unsafe, unparseable, crashed the parser):
+        kept with its reason, fetched again only after ``ABSENT_RETRY``."""
+        now = _now()
+        with self.wh.write() as con:
+            con.execute(
+                "UPDATE fulltext_files SET status = 'rejected', reason = ?, next_attempt_at = ? "
+                'WHERE paper_id = ? AND "version" = ? AND kind = ?',
+                [reason, now + ABSENT_RETRY, target.paper_id, target.version, target.kind],
+            )
+
     def eprint_pdf(self, target: FulltextTarget, url: str, data: bytes) -> None:
         """Kept for the caller to validate and store as a PDF (``store_eprint_pdfs``); the
         source row says so, so the e-print is not asked for again."""
