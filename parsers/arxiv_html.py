@@ -529,8 +529,11 @@ def parse_arxiv_html(
 
     ltx_errors = len(article.find_all(class_="ltx_ERROR"))
     walker = _Walker(article)
-    walker.block_children(article)
-    walker.flush()
+    try:
+        walker.block_children(article)
+        walker.flush()
+    except RecursionError:
+        raise ParseError("the page is nested too deeply to walk") from None
     elements = walker.s.elements
     for el in elements:
         if el.kind == "furniture" and el.attrs.get("reason") == "authors":

@@ -1052,6 +1052,9 @@ def to_document(source: str, bbl: str) -> Document:
             parser=PARSER_NAME, parser_version=PARSER_VERSION, source="arxiv-src"
         ),
     )
+    abstract = [el.text for el in b.elements if el.attrs.get("abstract")]
+    if abstract:
+        doc.metadata["abstract"] = "\n\n".join(abstract)
     doc.metadata["equations"] = b.equations
     doc.metadata["tables"] = b.tables
     return doc
@@ -1070,7 +1073,10 @@ def parse_eprint(
     main = find_main(files)
     source, inlined, missing, bbl = inline_source(files, main, lim)
     latex = clean_latex(source)
-    doc = to_document(source, bbl)
+    try:
+        doc = to_document(source, bbl)
+    except RecursionError:
+        raise ParseError("the LaTeX is nested too deeply to convert") from None
     doc.provenance.duration_s = time.perf_counter() - start
     doc.metadata.update(main_file=main, inlined=inlined, missing=missing)
     doc = assess(doc, thresholds)

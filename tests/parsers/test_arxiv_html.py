@@ -265,3 +265,16 @@ def test_runs_in_the_isolated_worker(pages: dict[str, bytes]) -> None:
     with IsolatedWorker(Limits(wall_s=60, memory_mb=1024)) as worker:
         doc = worker.call(parse_arxiv_html, pages["2510.14969"])
     assert doc.status == "ok" and doc.quality["formulas"] > 0
+
+
+def test_deep_nesting_is_a_parse_error_not_a_crash() -> None:
+    depth = 5000
+    page = (
+        b'<html><body><article class="ltx_document"><p class="ltx_p">'
+        + b"<span>" * depth
+        + b"x"
+        + b"</span>" * depth
+        + b"</p></article></body></html>"
+    )
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_arxiv_html(page)

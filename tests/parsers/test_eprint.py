@@ -129,6 +129,9 @@ def test_math_stays_latex_and_appendix_is_marked(parsed: dict[str, Eprint]) -> N
     assert appendix and appendix[0].kind == "heading"
     assert appendix[0].text == "Low energy non-relativistic spin Hamiltonian"
     assert doc.title == "Prospects for relic neutrino detection using nuclear spin experiments"
+    assert doc.metadata["abstract"].startswith(
+        "Direct detection of the cosmic neutrino background (C$\\nu$B)"
+    )
     md = doc.to_markdown()
     assert md.startswith("# Prospects for relic neutrino") and "\n## Introduction\n" in md
 
@@ -329,3 +332,10 @@ def test_display_math_markdown_is_well_formed(parsed: dict[str, Eprint], name: s
                 assert env is not None and md.endswith(f"\\end{{{env.group(1)}}}")
             else:
                 assert md.startswith("\\[") and md.endswith("\\]")
+
+
+def test_deeply_nested_footnotes_are_a_parse_error_not_a_crash() -> None:
+    body = b"\\footnote{" * 1500 + b"x" + b"}" * 1500
+    tex = b"\\documentclass{article}\\begin{document}\\section{A}" + body + b"\\end{document}"
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_eprint(gzip.compress(tex))
