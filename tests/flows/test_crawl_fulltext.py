@@ -126,3 +126,10 @@ def test_crawl_fulltext_fills_documents_from_both_sources_and_parse_leaves_them(
     assert {c["source"]: c["best"] for c in status["coverage"]} == {
         "arxiv-html": 1, "arxiv-src": 1,
     }  # fmt: skip
+    # The report shows the same coverage.
+    out = tmp_path / "report"
+    assert run_cli(command(), ["--home", str(tmp_path), "report", "--out", str(out)]) == 0
+    capsys.readouterr()
+    page = next(out.rglob("*.html")).read_text()
+    section = page.split("Documents by source", 1)[1].split("</section>", 1)[0]
+    assert "arxiv-html" in section and "arxiv-src" in section, section
