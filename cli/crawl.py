@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.context import app_context
 from cli.render import console, echo
+from jobs.arxiv_fulltext import parse_fulltext_option
 from jobs.crawl_arxiv import DEFAULT_CATEGORIES, CrawlCounts, crawl_arxiv, crawl_arxiv_ids
 from jobs.steps import InlineSteps
 
@@ -69,11 +70,25 @@ def crawl_arxiv_cmd(
     query: Annotated[
         str | None, typer.Option("--query", help="An arXiv API query, e.g. 'ti:diffusion'.")
     ] = None,
+    fulltext: Annotated[
+        str | None,
+        typer.Option(
+            "--fulltext",
+            help="Full texts to fetch, comma-separated: html (arXiv's LaTeXML page), src "
+            "(the LaTeX e-print), pdf. Default: what --pdfs says.",
+        ),
+    ] = None,
 ) -> None:
     """Harvest arXiv: categories and dates over OAI-PMH, ids and queries through the API."""
     app = app_context(ctx)
     settings = app.settings
     wh = app.warehouse()
+    kinds = parse_fulltext_option(fulltext)
+    pdfs = pdfs or (kinds is not None and "pdf" in kinds)
+    fulltext_options: dict[str, Any] = {
+        "fulltext": kinds, "fulltext_urls": settings.arxiv_fulltext_urls(),
+        "fulltext_order": settings.fulltext_order,
+    }  # fmt: skip
     if ids or query:
         if category or from_date or until:
             raise typer.BadParameter(
@@ -90,6 +105,7 @@ def crawl_arxiv_cmd(
             max_records=max_records or 100,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
+            **fulltext_options,
             steps=InlineSteps(echo),
         )
     else:
@@ -105,6 +121,7 @@ def crawl_arxiv_cmd(
             max_records=max_records,
             pdfs=pdfs,
             pdf_store=settings.pdf_store_client() if pdfs else None,
+            **fulltext_options,
             steps=InlineSteps(echo),
         )
     console.print(_counts_table(counts))
@@ -189,3 +206,95 @@ def crawl_openreview_cmd(
     console.print(
         ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items() if v)
     )
+
+
+@import_app.command(
+    "arxiv-bulk",
+    epilog=(
+        "Examples: scicurate import arxiv-bulk --kind pdf --plan  ·  "
+        "scicurate import arxiv-bulk --kind src --category cs.AI --from 2024-01-01"
+    ),
+)
+def import_arxiv_bulk_cmd(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option("--kind", help="pdf or src: which tars to read.")],
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Print the tars, sizes and cost; fetch nothing.")
+    ] = False,
+    category: Annotated[
+        list[str] | None,
+        typer.Option("--category", "-c", help="Only papers in this category or archive."),
+    ] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only these papers.")] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="Submitted on or after YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Submitted on or before YYYY-MM-DD.")
+    ] = None,
+) -> None:
+    """Fetch the catalog's missing PDFs or sources from arXiv's requester-pays S3 tars
+    (resumable: a completed tar is never read again)."""
+    from jobs.crawl_arxiv import check_date
+    from jobs.import_arxiv_bulk import import_arxiv_bulk
+    from sources.arxiv_bulk import GET_PRICE_PER_1000, TRANSFER_PRICE_PER_GB
+    from sources.arxiv_ids import parse_arxiv_id
+
+    if kind not in ("pdf", "src"):
+        raise typer.BadParameter("--kind must be pdf or src")
+    check_date("--from", from_date)
+    check_date("--until", until)
+    app = app_context(ctx)
+    settings = app.settings
+    wh = app.warehouse()
+    base_ids = [parse_arxiv_id(i).base for i in ids or []]
+    common: dict[str, object] = {
+        "home": settings.home, "kind": kind, "categories": category or [], "ids": base_ids,
+        "from_date": from_date, "until": until,
+    }  # fmt: skip
+    config = settings.bulk_config()
+    planned = import_arxiv_bulk(wh, config, plan_only=True, **common)  # type: ignore[arg-type]
+    table = Table(title=f"arxiv-bulk {kind}: {planned.wanted:,} paper(s) wanted",
+                  title_justify="left")  # fmt: skip
+    for col in ("tar", "size", "wanted", "GET requests", "est. cost (USD)"):
+        if col == "tar":
+            table.add_column(col, no_wrap=True, min_width=28)
+        else:
+            table.add_column(col, justify="right")
+    for line in planned.plan:
+        table.add_row(escape(line.filename), f"{line.size:,}", f"{line.wanted:,}",
+                      f"{line.requests:,}", f"{line.cost_usd:.4f}")  # fmt: skip
+    total_size = sum(line.size for line in planned.plan)
+    total_cost = sum(line.cost_usd for line in planned.plan)
+    table.add_row("total", f"{total_size:,}", f"{sum(p.wanted for p in planned.plan):,}",
+                  f"{sum(p.requests for p in planned.plan):,}", f"{total_cost:.4f}")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"{planned.tars_selected} tar(s) to read, {planned.tars_skipped} already imported. "
+        f"Prices used: GET ${GET_PRICE_PER_1000} per 1,000 requests, transfer out "
+        f"${TRANSFER_PRICE_PER_GB} per GB (S3 Standard, us-east-1; transfer to EC2 in "
+        "us-east-1 is free). Requester pays: the bill goes to your AWS account."
+    )
+    if plan or not planned.plan:
+        return
+    with Progress(
+        TextColumn("[bold]{task.fields[tar]}"), BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), console=console, transient=False,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("bulk", total=total_size, tar="")
+
+        def progress(tar: str, n: int) -> None:
+            bar.update(task, advance=n, tar=escape(tar.rsplit("/", 1)[-1]))
+
+        counts = import_arxiv_bulk(
+            wh,
+            config,
+            progress=progress,
+            steps=InlineSteps(echo),
+            **common,  # type: ignore[arg-type]
+        )
+    console.print(", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.as_counts().items()))
+    for failure in counts.failures:
+        console.print(f"failed: {escape(failure)}")
+    if counts.tars_failed:
+        raise typer.Exit(1)

@@ -85,6 +85,16 @@ def status_tables(report: StatusReport) -> list[Table]:
     if not report.problems:
         problems.add_row("[dim]none[/]", "", "")
     tables.append(problems)
+
+    cover = Table(title="Documents by source (best: the one training text comes from)",
+                  title_justify="left")  # fmt: skip
+    for col in ("source", "papers", "best"):
+        cover.add_column(col, justify="left" if col == "source" else "right")
+    for c in report.coverage:
+        cover.add_row(escape(c.source), f"{c.papers:,}", f"{c.best:,}")
+    if not report.coverage:
+        cover.add_row("[dim]no documents yet[/]", "", "")
+    tables.append(cover)
     return tables
 
 
@@ -94,6 +104,7 @@ def status_json(report: StatusReport) -> str:
             "stages": [s.__dict__ for s in report.stages],
             "runs": [r.__dict__ for r in report.runs],
             "problems": [p.__dict__ for p in report.problems],
+            "coverage": [c.__dict__ for c in report.coverage],
         },
         default=str,
         indent=2,

@@ -19,6 +19,7 @@ def crawl_arxiv_flow(
     until: str | None = None,
     max_records: int | None = None,
     pdfs: bool = True,
+    fulltext: list[str] | None = None,
     home: str | None = None,
 ) -> dict[str, int]:
     """Parameters default to the scheduled crawl: cs.AI, cs.CV and cs.LG from the watermark."""
@@ -37,6 +38,9 @@ def crawl_arxiv_flow(
         max_records=max_records,
         pdfs=pdfs,
         pdf_store=settings.pdf_store_client(),
+        fulltext=fulltext,
+        fulltext_urls=settings.arxiv_fulltext_urls(),
+        fulltext_order=settings.fulltext_order,
         steps=steps,
     )
     # The day's digest: the newest announcement day among the papers this crawl stored.

@@ -34,9 +34,11 @@ def parse_pdfs_flow(
     workers: int | None = None,
     executor: str = "local",
     home: str | None = None,
+    all_sources: bool = False,
 ) -> dict[str, object]:
     """``executor``: "local" (isolated parser processes on this machine) or "dask" (one task
-    per PDF on the Dask cluster at SCICURATE_DASK_ADDRESS, or a local cluster)."""
+    per PDF on the Dask cluster at SCICURATE_DASK_ADDRESS, or a local cluster).
+    ``all_sources``: parse PDFs of papers that already have a better document too."""
     if executor not in ("local", "dask"):
         raise ValueError(f"executor must be 'local' or 'dask', not {executor!r}")
     settings = load_settings(home=home)
@@ -53,6 +55,8 @@ def parse_pdfs_flow(
             workers=workers,
             storage_options=settings.storage_options(settings.pdf_store or ""),
             fan_out=fan_out,
+            order=settings.fulltext_order,
+            all_sources=all_sources,
             # A parse that failed is a stored result, not an error: nothing to retry.
             steps=PrefectSteps(retries=0),
         )

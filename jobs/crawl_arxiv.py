@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.http import PoliteClient, Politeness
 from core.records import Paper
+from jobs.arxiv_fulltext import FulltextStepCounts, fulltext_step, parse_fulltext_option
 from jobs.lineage import recorded_run
 from jobs.steps import InlineSteps, Steps, counts_markdown, counts_table
 from sources.arxiv_ids import parse_arxiv_id
@@ -28,6 +29,7 @@ from sources.errors import (
     InvalidParameterError,
 )
 from sources.pdfs import PdfCounts, PdfTarget, fetch_pdfs
+from warehouse.best_source import DEFAULT_ORDER
 from warehouse.crawl_state import get_state, set_state, store_harvested
 from warehouse.db import HeldWriter, Warehouse
 from warehouse.papers import store_papers
@@ -105,7 +107,18 @@ class CrawlCounts:
     pdfs_quarantined: int = 0
     pdfs_skipped: int = 0
     pdfs_mirrored: int = 0
+    html_ok: int = 0
+    html_absent: int = 0
+    src_ok: int = 0
+    fulltext_documents: int = 0
+    fulltext_quarantined: int = 0
+    fulltext_rejected: int = 0
+    eprint_pdfs: int = 0
     paper_ids: list[str] = field(default_factory=list)
+
+    def add_fulltext(self, ft: FulltextStepCounts) -> None:
+        for key, value in asdict(ft).items():
+            setattr(self, key, value)
 
     def add(self, result: UpsertResult) -> None:
         self.new += result.inserted
@@ -284,18 +297,28 @@ def crawl_arxiv(
     max_records: int | None = None,
     pdfs: bool = False,
     pdf_store: PdfStore | None = None,
+    fulltext: Sequence[str] | None = None,
+    fulltext_urls: dict[str, str] | None = None,
+    fulltext_order: Sequence[str] = DEFAULT_ORDER,
     steps: Steps | None = None,
 ) -> CrawlCounts:
     """The whole job, recorded in ``runs``: harvest, then PDFs for the harvested papers, then
-    (with ``pdf_store``) mirror verified PDFs to object storage."""
+    (with ``pdf_store``) mirror verified PDFs to object storage.
+
+    ``fulltext`` (any of html, src, pdf) says which full texts to fetch; None keeps ``pdfs``.
+    HTML pages and e-prints are parsed into documents (``fulltext_urls`` maps html and src to
+    arXiv's bases), and each paper's best document is chosen under ``fulltext_order``."""
     steps = steps or InlineSteps()
     check_crawl(categories, from_date, until)
+    kinds = parse_fulltext_option(fulltext)
+    pdfs = pdfs if kinds is None else "pdf" in kinds
     params = {
         "categories": list(categories),
         "from": from_date,
         "until": until,
         "max": max_records,
         "pdfs": pdfs,
+        "fulltext": list(kinds or ()),
     }
     with recorded_run(wh, "crawl-arxiv", params) as run_counts:
         counts = steps.run(
@@ -322,8 +345,35 @@ def crawl_arxiv(
             if pdf_store is not None:
                 counts.pdfs_mirrored = steps.run("mirror-pdfs", pdf_store.mirror, wh, home)
                 run_counts["pdfs_mirrored"] = counts.pdfs_mirrored
+        _fulltext(wh, home, kinds, fulltext_urls, politeness, counts.paper_ids, None,
+                  fulltext_order, counts, steps)  # fmt: skip
+        run_counts.update(counts.as_counts())
     publish_counts(steps, "crawl-arxiv", counts.as_counts())
     return counts
+
+
+def _fulltext(
+    wh: Warehouse,
+    home: Path,
+    kinds: Sequence[str] | None,
+    urls: dict[str, str] | None,
+    politeness: Politeness,
+    paper_ids: list[str],
+    pinned: dict[str, str] | None,
+    order: Sequence[str],
+    counts: CrawlCounts,
+    steps: Steps,
+) -> None:
+    """The HTML / e-print step, when asked for."""
+    if not kinds or not {"html", "src"} & set(kinds):
+        return
+    if not urls or not all(urls.get(k) for k in ("html", "src") if k in kinds):
+        raise InvalidParameterError("full text asked for without arXiv's html/e-print URLs")
+    ft = steps.run(
+        "fetch-fulltext", fulltext_step, wh, home, urls, politeness, list(kinds), paper_ids,
+        pinned=pinned, order=list(order), echo=steps.log,
+    )  # fmt: skip
+    counts.add_fulltext(ft)
 
 
 def publish_counts(steps: Steps, key: str, counts: dict[str, int]) -> None:
@@ -405,11 +455,18 @@ def crawl_arxiv_ids(
     max_records: int = 100,
     pdfs: bool = False,
     pdf_store: PdfStore | None = None,
+    fulltext: Sequence[str] | None = None,
+    fulltext_urls: dict[str, str] | None = None,
+    fulltext_order: Sequence[str] = DEFAULT_ORDER,
     steps: Steps | None = None,
 ) -> CrawlCounts:
-    """Ad-hoc: papers by id or by API query, through the arXiv API, recorded in ``runs``."""
+    """Ad-hoc: papers by id or by API query, through the arXiv API, recorded in ``runs``.
+    ``fulltext`` works as in ``crawl_arxiv``; an id with a version pins that version."""
     steps = steps or InlineSteps()
-    params = {"ids": list(ids), "query": query, "max": max_records, "pdfs": pdfs}
+    kinds = parse_fulltext_option(fulltext)
+    pdfs = pdfs if kinds is None else "pdf" in kinds
+    params = {"ids": list(ids), "query": query, "max": max_records, "pdfs": pdfs,
+              "fulltext": list(kinds or ())}  # fmt: skip
     with recorded_run(wh, "crawl-arxiv", params) as run_counts:
         counts = steps.run(
             "lookup-arxiv-api", lookup_step, wh, api_url, politeness, list(ids), query,
@@ -424,6 +481,9 @@ def crawl_arxiv_ids(
             counts.pdfs_skipped = pdf_counts.skipped
             if pdf_store is not None:
                 counts.pdfs_mirrored = steps.run("mirror-pdfs", pdf_store.mirror, wh, home)
+        pinned = {a.base: f"v{a.version}" for a in map(parse_arxiv_id, ids) if a.version}
+        _fulltext(wh, home, kinds, fulltext_urls, politeness, counts.paper_ids, pinned,
+                  fulltext_order, counts, steps)  # fmt: skip
         run_counts.update(counts.as_counts())
     publish_counts(steps, "crawl-arxiv", counts.as_counts())
     return counts

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,6 +26,7 @@ from jobs.steps import InlineSteps, Steps
 from parsers.base import Document
 from parsers.isolate import IsolatedWorker
 from parsers.run import ParseSpec, failed_document, parse_isolated, parser_version
+from warehouse.best_source import DEFAULT_ORDER, choose_best
 from warehouse.db import Warehouse
 from warehouse.documents import PendingPdf, pending_pdfs, store_document
 from warehouse.pdf_store import PdfStoreError, materialise
@@ -177,13 +178,19 @@ def parse_pdfs(
     progress: Progress | None = None,
     storage_options: dict[str, Any] | None = None,
     fan_out: bool = False,
+    order: Sequence[str] = DEFAULT_ORDER,
+    all_sources: bool = False,
     steps: Steps | None = None,
 ) -> ParseCounts:
     """The job, recorded in ``runs``: parse every pending PDF (or ``limit`` of them, or those
     of ``paper_ids``). A PDF missing from local disk but mirrored to object storage is fetched
     first. PDFs are parsed by ``workers`` threads here, each driving an isolated child, or,
     with ``fan_out``, as one step each through ``steps.map`` (tasks on the flow's Dask
-    cluster); either way this process alone writes, one document per transaction."""
+    cluster); either way this process alone writes, one document per transaction.
+
+    Papers that already have a better document (under ``order``: LaTeX source or arXiv HTML
+    before Nougat before PyMuPDF) are skipped unless ``all_sources``; each parsed paper's best
+    document is chosen again afterwards."""
     steps = steps or InlineSteps()
     params = {
         "parser": spec.parser, "limit": limit, "paper_ids": paper_ids, "workers": workers,
@@ -192,7 +199,7 @@ def parse_pdfs(
     with recorded_run(wh, "parse-pdfs", params) as run:
         counts = _parse_pending(
             wh, home, spec, limit, paper_ids, workers, progress, storage_options or {},
-            fan_out, steps, run.run_id,
+            fan_out, steps, run.run_id, None if all_sources else list(order),
         )  # fmt: skip
         run.update({k: v for k, v in counts.as_dict().items() if type(v) is int})
     steps.publish("parse-pdfs", markdown=summary_markdown(counts), table=summary_rows(counts))
@@ -215,12 +222,16 @@ def _parse_pending(
     fan_out: bool,
     steps: Steps,
     run_id: str,
+    order: list[str] | None,
 ) -> ParseCounts:
     version = parser_version(spec)
     counts = ParseCounts(parser=spec.parser, parser_version=version)
+    # "auto" may route a PDF to Nougat, so it skips what beats Nougat.
+    mine = "nougat" if spec.parser == "auto" else spec.parser
     todo = pending_pdfs(
-        wh, home, parser=spec.parser, parser_version=version, limit=limit, paper_ids=paper_ids
-    )
+        wh, home, parser=spec.parser, parser_version=version, limit=limit, paper_ids=paper_ids,
+        better_than=(mine, order) if order is not None else None,
+    )  # fmt: skip
     if not todo:
         return counts
     start = time.perf_counter()
@@ -237,6 +248,7 @@ def _parse_pending(
                 progress(done, len(todo))
     finally:
         counts.seconds = time.perf_counter() - start
+        choose_best(wh, order or DEFAULT_ORDER, sorted({t.paper_id for t in todo}))
     return counts
 
 

@@ -147,6 +147,10 @@ def render(data: dict[str, Any]) -> str:
     problems = _table(
         [(p.where, p.reason, p.count) for p in status.problems], ("where", "reason", "count")
     )
+    coverage = _table(
+        [(c.source, c.papers, c.best) for c in status.coverage],
+        ("source", "papers with a document", "best source of"),
+    )
     runs = _table(
         [(r.flow, r.status, str(r.started_at)[:19]) for r in status.runs],
         ("flow", "last state", "started"),
@@ -162,6 +166,7 @@ def render(data: dict[str, Any]) -> str:
         f"<section><h2>Backlog per stage</h2>{stages}</section>"
         f"<section><h2>Last run of each flow</h2>{runs}</section>"
         f"<section><h2>Failures and quarantine</h2>{problems}</section>"
+        f"<section><h2>Documents by source</h2>{coverage}</section>"
         "</div></body></html>"
     )
 

@@ -30,11 +30,13 @@ from parsers.ocr import OcrOptions
 from parsers.pymupdf import PyMuPDFOptions
 from parsers.run import PARSER_NAMES, ParseSpec
 from warehouse import Warehouse, WarehouseSpec
+from warehouse.best_source import DEFAULT_ORDER
 from warehouse.builders.finish import EvalMinimum
 from warehouse.pdf_store import PdfStore
 
 if TYPE_CHECKING:
     from jobs.crawl_openreview import OpenReviewConfig
+    from jobs.import_arxiv_bulk import BulkConfig
 
 CONFIG_ENV = "SCICURATE_CONFIG"
 DEFAULT_CONFIG = Path("scicurate.toml")
@@ -81,6 +83,22 @@ class Settings(BaseSettings):
     arxiv_api_url: HttpUrl = HttpUrl("https://export.arxiv.org/api/query")
     arxiv_oai_url: HttpUrl = HttpUrl("https://oaipmh.arxiv.org/oai")
     arxiv_pdf_url: HttpUrl = HttpUrl("https://arxiv.org/pdf/")
+    arxiv_html_url: HttpUrl = HttpUrl("https://arxiv.org/html/")
+    arxiv_eprint_url: HttpUrl = HttpUrl("https://arxiv.org/e-print/")
+    arxiv_s3_bucket: str = Field(
+        default="arxiv", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="bulk tars"
+    )
+    arxiv_s3_endpoint_url: HttpUrl | None = Field(
+        default=None, description="S3 endpoint of the bulk bucket (unset: AWS)"
+    )
+    arxiv_s3_block_bytes: int = Field(
+        default=64 << 20, ge=64 << 10, le=1 << 30, description="bytes per ranged GET of a tar"
+    )
+    fulltext_order: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ORDER),
+        min_length=1,
+        description="best document source first (arxiv-src, arxiv-html, nougat, pymupdf)",
+    )
     arxiv_min_interval_s: float = _seconds(3.0, most=HOUR_S, about="gap between requests")
 
     openreview_api_url: HttpUrl = HttpUrl("https://api2.openreview.net")
@@ -163,6 +181,17 @@ class Settings(BaseSettings):
     lock_timeout_s: float = _seconds(
         60.0, most=HOUR_S, zero_ok=False, about="wait for the DuckDB lock"
     )
+
+    @field_validator("fulltext_order")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in DEFAULT_ORDER]
+        if unknown or len(set(value)) != len(value):
+            raise ValueError(
+                f"a list of distinct sources among {', '.join(DEFAULT_ORDER)}; "
+                f"got {', '.join(value)}"
+            )
+        return value
 
     @field_validator("home", mode="before")
     @classmethod
@@ -286,6 +315,19 @@ class Settings(BaseSettings):
             username=self.openreview_username,
             password=self.openreview_password,
         )
+
+    def arxiv_fulltext_urls(self) -> dict[str, str]:
+        """arXiv's full-text bases by kind: html (LaTeXML pages) and src (e-prints)."""
+        return {"html": str(self.arxiv_html_url), "src": str(self.arxiv_eprint_url)}
+
+    def bulk_config(self) -> BulkConfig:
+        """arXiv's requester-pays bucket (credentials from the standard AWS_* environment)."""
+        from jobs.import_arxiv_bulk import BulkConfig
+
+        options: dict[str, Any] = {}
+        if self.arxiv_s3_endpoint_url is not None:
+            options["endpoint_url"] = str(self.arxiv_s3_endpoint_url).rstrip("/")
+        return BulkConfig(self.arxiv_s3_bucket, options, self.arxiv_s3_block_bytes)
 
     def storage_options(self, uri: str) -> dict[str, Any]:
         """fsspec options for a remote URI (credentials come from the standard AWS_* env)."""

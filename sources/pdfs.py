@@ -101,7 +101,8 @@ def validate_pdf(data: bytes, scratch: Path, *, worker: IsolatedWorker | None = 
     return pages
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a ``.part`` file, fsynced, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     with tmp.open("wb") as handle:
@@ -161,7 +162,7 @@ def _quarantine(
     sink: PdfSink, home: Path, target: PdfTarget, url: str, reason: str, body: bytes
 ) -> None:
     if body:
-        _write_atomic(home / quarantine_path(target), body)
+        write_atomic(home / quarantine_path(target), body)
     sink.quarantined(target, url, reason, body)
 
 
@@ -223,7 +224,7 @@ def _fetch_all(
             if on_done:
                 on_done(target, "quarantined")
             continue
-        _write_atomic(dest, resp.content)
+        write_atomic(dest, resp.content)
         sink.ok(target, url, rel, resp.content, pages)
         counts.ok += 1
         if on_done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,9 +56,11 @@ def pending_pdfs(
     parser_version: str,
     limit: int | None = None,
     paper_ids: list[str] | None = None,
+    better_than: tuple[str, Sequence[str]] | None = None,
 ) -> list[PendingPdf]:
     """Verified PDFs with no document for this parser version yet (newest version of a paper
-    first among its rows; one row per PDF file)."""
+    first among its rows; one row per PDF file). With ``better_than=(parser, order)``, papers
+    that already have a usable document ranked above ``parser`` in ``order`` are left out."""
     sql = """
         SELECT p.paper_id, p."version", p.path, p.sha256, p.pages, p.store_uri
         FROM pdfs p
@@ -67,6 +70,12 @@ def pending_pdfs(
               WHERE d.pdf_sha256 = p.sha256 AND d.parser = ? AND d.parser_version = ?)
     """
     params: list[object] = [parser, parser_version]
+    if better_than is not None:
+        from warehouse.best_source import better_exists_sql
+
+        condition, extra = better_exists_sql(*better_than)
+        sql += f" AND NOT {condition}"
+        params += extra
     if paper_ids:
         sql += " AND p.paper_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append(paper_ids)

@@ -24,10 +24,18 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    source: str  # arxiv-src | arxiv-html | nougat | pymupdf
+    papers: int  # papers with a usable document from this source
+    best: int  # papers whose best document comes from it
+
+
+@dataclass(frozen=True)
 class StatusReport:
     stages: list[StageCount]
     runs: list[RunRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
 
     def count(self, stage: str) -> int:
         return next(s.count for s in self.stages if s.stage == stage)
@@ -42,6 +50,21 @@ _STAGES: list[tuple[str, str, str]] = [
         "pdfs awaiting parse",
         "SELECT count(*) FROM pdfs p WHERE status = 'ok' AND NOT EXISTS "
         "(SELECT 1 FROM documents d WHERE d.pdf_sha256 = p.sha256)",
+    ),
+    (
+        "literature",
+        "html pages",
+        "SELECT count(*) FROM fulltext_files WHERE kind = 'html' AND status = 'ok'",
+    ),
+    (
+        "literature",
+        "no html on arXiv",
+        "SELECT count(*) FROM fulltext_files WHERE kind = 'html' AND status = 'absent'",
+    ),
+    (
+        "literature",
+        "e-prints",
+        "SELECT count(*) FROM fulltext_files WHERE kind = 'src' AND status = 'ok'",
     ),
     ("literature", "documents ok", "SELECT count(*) FROM documents WHERE status = 'ok'"),
     (
@@ -75,6 +98,9 @@ UNION ALL
 SELECT 'documents', coalesce(reason, status), count(*) FROM documents
   WHERE status <> 'ok' GROUP BY ALL
 UNION ALL
+SELECT 'fulltext_files', kind || ': ' || coalesce(reason, status), count(*) FROM fulltext_files
+  WHERE status IN ('quarantined', 'rejected') GROUP BY ALL
+UNION ALL
 SELECT 'rejects', source || ': ' || reason, count(*) FROM rejects GROUP BY ALL
 UNION ALL
 SELECT 'feedback_rejects', reason, count(*) FROM feedback_rejects GROUP BY ALL
@@ -88,4 +114,11 @@ def collect_status(wh: Warehouse) -> StatusReport:
     with wh.read() as con:
         stages = [StageCount(p, s, fetch_int(con, sql)) for p, s, sql in _STAGES]
         problems = [Problem(w, r, int(n)) for w, r, n in con.execute(_PROBLEMS).fetchall()]
-    return StatusReport(stages=stages, runs=last_runs(wh), problems=problems)
+    from warehouse.best_source import coverage
+
+    return StatusReport(
+        stages=stages,
+        runs=last_runs(wh),
+        problems=problems,
+        coverage=[Coverage(*row) for row in coverage(wh)],
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from warehouse.best_source import best_ok_documents_sql
 from warehouse.builders.base import BuildOutput, Mapper, NothingToBuildError, local_map
 from warehouse.builders.dedup import find_duplicates
 from warehouse.builders.splits import sample_id, split_of
@@ -46,14 +47,8 @@ class CptCorpusBuilder:
         self, wh: Warehouse, params: dict[str, Any], mapper: Mapper = local_map
     ) -> BuildOutput:
         with wh.read() as con:
-            docs = con.execute(
-                """
-                SELECT doc_id, paper_id, parser, markdown FROM documents
-                WHERE status = 'ok' AND markdown IS NOT NULL
-                QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY parsed_at DESC) = 1
-                ORDER BY paper_id
-                """
-            ).fetchall()
+            best = best_ok_documents_sql("d.doc_id, d.paper_id, d.parser, d.markdown")
+            docs = con.execute(f"SELECT * FROM ({best}) ORDER BY paper_id").fetchall()
         if not docs:
             raise NothingToBuildError(
                 "no parsed documents with status ok yet; the PDF parser fills the documents table"
@@ -112,7 +107,8 @@ class CptCorpusBuilder:
             license_notes="Each paper keeps its own licence; check `papers.license` before "
             "redistribution.",
             how_built=(
-                "The latest parse with status ok of every paper; documents shorter than "
+                "The best document with status ok of every paper (LaTeX source or arXiv "
+                "HTML, then Nougat, then PyMuPDF; see best_documents); documents shorter than "
                 f"{params['min_chars']} characters dropped; exact duplicates (normalised text) "
                 f"and near duplicates (MinHash-LSH, {params['num_perm']} permutations, "
                 f"{params['shingle_size']}-word shingles, Jaccard >= "

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from reviews.shipped import shipped_figures
+from warehouse.best_source import best_ok_documents_sql
 from warehouse.builders.base import (
     ALPACA_COLUMNS,
     ALPACA_FIELDS,
@@ -100,12 +101,8 @@ class SftReviewBuilder:
     ) -> BuildOutput:
         with wh.read() as con:
             rows = con.execute(
-                """
-                WITH doc AS (
-                    SELECT paper_id, markdown FROM documents
-                    WHERE status = 'ok' AND markdown IS NOT NULL
-                    QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY parsed_at DESC) = 1
-                )
+                f"""
+                WITH doc AS ({best_ok_documents_sql("d.paper_id, d.markdown")})
                 SELECT p.paper_id, coalesce(p.arxiv_id, p.paper_id) AS split_key, p.title,
                        p.abstract, p.venue, p.decision, r.review_id, r.rating,
                        r.significance, r.reasons_accept, r.reasons_reject, r.suggestions,
