@@ -136,4 +136,5 @@ def test_report_on_an_empty_warehouse_says_no_data(wh: Warehouse, tmp_path: Path
 
     html = write_report(wh, tmp_path / "r").read_text()
     assert html.count("no data yet") == 7
-    assert html.count('<p class="muted">none</p>') == 2  # no runs, no problems: "none"
+    # no runs, no problems, no documents by source: "none"
+    assert html.count('<p class="muted">none</p>') == 3
