@@ -53,11 +53,20 @@ def parse_cmd(
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", min=1, help="Parallel parsers.")
     ] = None,
+    all_sources: Annotated[
+        bool,
+        typer.Option(
+            "--all-sources",
+            help="Also parse the PDFs of papers that already have a better document "
+            "(arXiv LaTeX or HTML; the order is the fulltext_order setting).",
+        ),
+    ] = False,
 ) -> None:
     """Parse verified PDFs that the current parser version has not parsed yet.
 
     Each PDF is parsed in a child process with time, memory and page limits; failures are
-    stored with their reason and the run goes on. Rerunning parses nothing twice.
+    stored with their reason and the run goes on. Rerunning parses nothing twice. Papers
+    whose text already comes from a better source are left alone unless --all-sources.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -83,6 +92,8 @@ def parse_cmd(
             workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             storage_options=app.settings.storage_options(app.settings.pdf_store or ""),
+            order=app.settings.fulltext_order,
+            all_sources=all_sources,
         )
     if not counts.documents:
         console.print("Nothing to parse: every verified PDF is parsed by this parser version.")
@@ -92,7 +103,8 @@ def parse_cmd(
     )
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key in ("documents", "ok", "low_quality", "needs_ocr", "failed", "pages", "fallback_pages"):
+    keys = ("documents", "ok", "low_quality", "needs_ocr", "failed", "pages", "fallback_pages")
+    for key in (*keys, "ocr_pages", "furniture_lines"):
         table.add_row(key.replace("_", " "), f"{getattr(counts, key):,}")
     table.add_row("pages/s", f"{counts.pages_per_s:.1f}")
     for reason, n in counts.failures.most_common():

@@ -133,3 +133,9 @@ def test_crawl_fulltext_fills_documents_from_both_sources_and_parse_leaves_them(
     page = next(out.rglob("*.html")).read_text()
     section = page.split("Documents by source", 1)[1].split("</section>", 1)[0]
     assert "arxiv-html" in section and "arxiv-src" in section, section
+    # `parse --all-sources` parses their PDFs too; the best document stays the arXiv one.
+    assert run_cli(command(), ["--home", str(tmp_path), "parse", "--all-sources"]) == 0
+    assert "documents" in capsys.readouterr().out
+    assert _rows(tmp_path, "SELECT count(*) > 0 FROM documents WHERE source = 'pdf'") == [(True,)]
+    best = "SELECT d.source FROM best_documents JOIN documents d USING (doc_id)"
+    assert set(_rows(tmp_path, best)) == {("arxiv-html",), ("arxiv-src",)}
