@@ -29,8 +29,23 @@ class Method(StrEnum):
     llm = "llm"
 
 
-def make_structurer(method: Method, settings: Settings) -> Structurer:
-    """The structurer for ``--method``."""
+def default_method(settings: Settings) -> Method:
+    """``model`` when a review model loads (the one ``reviews train`` stored, else the shipped
+    default), else ``fields``: the default is the best method that needs no endpoint."""
+    from reviews.learned import load_model
+    from reviews.model import ModelError
+
+    try:
+        load_model(settings.review_models_dir)
+    except ModelError:
+        return Method.fields
+    return Method.model
+
+
+def make_structurer(method: Method | None, settings: Settings) -> Structurer:
+    """The structurer for ``--method`` (None: ``default_method``)."""
+    if method is None:
+        method = default_method(settings)
     if method is Method.llm:
         from core.http import PoliteClient, Politeness
         from reviews.llm import LLMStructurer
@@ -64,12 +79,14 @@ def make_structurer(method: Method, settings: Settings) -> Structurer:
 def structure_cmd(
     ctx: typer.Context,
     method: Annotated[
-        Method,
+        Method | None,
         typer.Option(
             help="fields: form fields and cue words; model: the trained sentence classifier "
-            "(reviews train, else the shipped default); llm: chat endpoint."
+            "(reviews train, else the shipped default); llm: chat endpoint. Default: model, "
+            "or fields when no model loads.",
+            show_default=False,
         ),
-    ] = Method.fields,
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Structure at most N reviews.")] = None,
     input_path: Annotated[
         Path | None,

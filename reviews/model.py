@@ -4,7 +4,9 @@ Each sentence unit (reviews.segment) is one example. Its features are hashed wor
 and character 3-5-grams of the sentence, plus context: its position in the review, the
 heading it sits under (the heading's words, and the aspect the ``fields`` heading pattern
 recognises in it, or "unrecognised"), whether it is a list item or a question, the aspect the
-``fields`` cue words give it, and whether the review's rating is low, borderline or high. The
+``fields`` cue words give it, whether it asks the authors something (a question, an asking
+opener such as "Why"/"Please"/"Clarify", or a request such as "should"/"I suggest") and how many
+paragraphs before it already asked, and whether the review's rating is low, borderline or high. The
 previous unit's label is a feature too: training sees the true one, and prediction finds the
 best label sequence with Viterbi over the model's per-unit probabilities (a maximum-entropy
 Markov model), so a unit's label depends on the labels around it.
@@ -38,7 +40,7 @@ from reviews.segment import Unit, segment
 
 ASPECT_LABELS = ("significance", "reasons_accept", "reasons_reject", "suggestions")
 LABELS = (*ASPECT_LABELS, "none")
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 WORD_BITS = 16
 CHAR_BITS = 16
 CONTEXT_BITS = 12
@@ -84,6 +86,30 @@ def _rating_bucket(rating: int | None) -> str:
 
 def _is_question(unit: Unit | None) -> bool:
     return unit is not None and unit.text.rstrip().endswith("?")
+
+
+# A request or question to the authors, in the words that open it or the modal it uses.
+_ASKS = re.compile(
+    r"^\W*(?:\d+[.)]\s*)?(?:(?:what|why|how|which|when|where|who|whether|is|are|does|do|did|can|"
+    r"could|would|will|have|has)\b|(?:please|kindly|clarify|explain|discuss|elaborate|comment|"
+    r"provide|consider|add|include|report|show|describe|justify|address|specify|cite)\b)",
+    re.IGNORECASE,
+)
+_REQUESTS = re.compile(
+    r"\b(?:should|could you|can you|would you|would (?:be|help)|it would|i (?:suggest|recommend|"
+    r"wonder|would like|am curious)|suggest|recommend|curious|wonder|please|clarif|"
+    r"(?:the )?authors (?:should|could|need|may|might)|minor|typo)",
+    re.IGNORECASE,
+)
+
+
+def _asks(unit: Unit) -> str:
+    """How a unit addresses the authors: a question, an asking opener, a request, or not."""
+    if _is_question(unit):
+        return "question"
+    if _ASKS.match(unit.text):
+        return "opener"
+    return "request" if _REQUESTS.search(unit.text) else "plain"
 
 
 def _block_question_shares(units: Sequence[Unit]) -> list[str]:
@@ -172,9 +198,18 @@ class ReviewModel:
         rest_q = np.cumsum([_is_question(u) for u in units][::-1])[::-1]
         block_q = _block_question_shares(units)
         block = -1
+        asks = [_asks(u) for u in units]
+        # Blocks so far with a question or request in them: once a reviewer starts asking,
+        # the rest of the review mostly asks too.
+        asking_blocks = 0
+        block_asks = False
         for i, unit in enumerate(units):
             since = since + 1 if unit.heading == last_heading else 0
             last_heading = unit.heading
+            if unit.first_in_block and i:
+                asking_blocks += block_asks
+                block_asks = False
+            block_asks = block_asks or asks[i] != "plain"
             block += unit.first_in_block
             ctx = _context(unit, i, len(units), since, (block, blocks), bucket)
             # Text around it (never labels): are the neighbours questions, and how much of
@@ -186,6 +221,11 @@ class ReviewModel:
             ctx.append(f"blockq={block_q[block]}")
             ctx.append(f"prevblockq={block_q[block - 1] if block > 0 else 'start'}")
             ctx.append(f"blockq={block_q[block]}|bend={min(blocks - 1 - block, 4)}")
+            seen = min(asking_blocks, 3)
+            ctx += [f"ask={asks[i]}", f"ask={asks[i]}|bpos={min(9, block * 10 // blocks)}",
+                    f"askseen={seen}", f"askseen={seen}|ask={asks[i]}",
+                    f"ask={asks[i]}|open={unit.first_in_block}",
+                    f"pask={asks[i - 1] if i else 'start'}|ask={asks[i]}"]  # fmt: skip
             contexts.append(ctx)
         texts = [u.text for u in units]
         prev = sp.csr_matrix((len(units), _PREV_SLOTS), dtype=np.float64)
@@ -275,7 +315,7 @@ class ReviewModel:
 @dataclass(frozen=True)
 class TrainParams:
     seed: int = 0
-    alpha: float = 2e-6
+    alpha: float = 8e-7
     epochs: int = 12
 
 

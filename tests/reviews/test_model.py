@@ -18,7 +18,8 @@ from reviews.learned import (
     split_records,
     unit_scores,
 )
-from reviews.model import ASPECT_LABELS, ModelError, ReviewModel, TrainParams
+from reviews.model import ASPECT_LABELS, ModelError, ReviewModel, TrainParams, _asks
+from reviews.segment import Unit
 from reviews.shipped import DEFAULT_MODEL_DIR
 
 TRAIN, HELDOUT = 250, 40
@@ -80,3 +81,18 @@ def test_the_shipped_default_is_small_and_used_without_a_stored_model(tmp_path: 
     model = load_model(tmp_path / "no-models-here")
     assert model.version == ReviewModel.load(DEFAULT_MODEL_DIR).version
     assert model.meta["metrics"]["dropped"] <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("How does the method scale to longer inputs?", "question"),
+        ("2. Please clarify the notation in Eq. 3.", "opener"),
+        ("Discuss the failure cases in more detail.", "opener"),
+        ("The authors should compare with a stronger baseline.", "request"),
+        ("It would help to report the variance over seeds.", "request"),
+        ("The experiments are limited to two small datasets.", "plain"),
+    ],
+)
+def test_asks_tells_questions_and_requests_from_statements(text: str, kind: str) -> None:
+    assert _asks(Unit(text=text, heading=None, item=False, first_in_block=True)) == kind

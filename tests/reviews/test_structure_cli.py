@@ -165,3 +165,21 @@ def test_train_records_a_run_and_a_new_model_restructures_everything(
     with wh.read() as con:
         assert con.execute("SELECT DISTINCT prompt_version FROM reviews "
                            "WHERE kind = 'review'").fetchall() == [(newer.version,)]  # fmt: skip
+
+
+def test_default_method_is_model_else_fields(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = good_input(tmp_path)
+    args = ["--home", str(tmp_path / "home"), "reviews", "structure", "--input", str(src)]
+    code, _, err = cli(capsys, *args, "--output", str(tmp_path / "a.jsonl"))
+    assert code == 0, err
+    first = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[0])
+    assert first["structure_method"] == "model"
+    assert first["structure_version"] == load_model(None).version
+    # With no model that loads (no stored one, the shipped one missing), fields it is.
+    monkeypatch.setattr("reviews.learned.DEFAULT_MODEL_DIR", tmp_path / "no-model")
+    code, _, err = cli(capsys, *args, "--output", str(tmp_path / "b.jsonl"))
+    assert code == 0, err
+    first = json.loads((tmp_path / "b.jsonl").read_text().splitlines()[0])
+    assert first["structure_method"] == "fields"
