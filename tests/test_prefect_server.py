@@ -87,6 +87,9 @@ def _client_call(api_url: str, fn: Any) -> Any:
         return asyncio.run(go())
 
 
+# Six flow runs through a real worker, then `serve`: about 250-280 s on two loaded cores, too
+# close to the suite's 300 s per-test limit.
+@pytest.mark.timeout(900)
 def test_deploy_run_every_flow_and_serve(
     prefect_server: str,
     tmp_path: Path,
