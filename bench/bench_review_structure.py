@@ -4,8 +4,10 @@ when SCICURATE_LLM_URL is set), per-aspect precision/recall/F1, dropped share, c
 1. ICLR 2024 reviews with separate summary/strengths/weaknesses/questions fields, from forums
    the model never trained on (the forum-hash split of ``reviews.corpus.is_heldout``). Each is
    joined into one free text as an API v1 reviewer would write it, twice: with the headings
-   removed, and with free-form headings that no training review used ("What I liked",
-   "Main criticisms" …). Every unit of a field is labelled with that field's aspect.
+   removed, with free-form headings that no training review used ("What I liked",
+   "Main criticisms" …), and run together (no headings, and a field that starts in prose goes
+   on in the paragraph where the one before it ended, so the aspect changes inside a
+   paragraph). Every unit of a field is labelled with that field's aspect.
 2. ICLR 2023 reviews, whose ``strength_and_weaknesses`` is one combined field: partial labels.
    The text is ``summary_of_the_paper`` (labelled significance) followed by the combined
    field; units of the combined field that sit under the reviewer's own strengths or weaknesses
@@ -114,10 +116,15 @@ def main() -> None:
                           "skipped": "SCICURATE_LLM_URL is not set"}))  # fmt: skip
     random.seed(0)
     for name, structurer in methods.items():
-        for case, headings in (("2024 headings removed", None),
-                               ("2024 free-form headings", FREE_HEADINGS)):  # fmt: skip
+        for case, headings, run_together in (
+            ("2024 headings removed", None, False),
+            ("2024 free-form headings", FREE_HEADINGS, False),
+            ("2024 run together", None, True),
+        ):
             t0 = time.perf_counter()
-            scores = unit_scores(method_pairs(structurer, heldout, headings=headings, seed=1))
+            scores = unit_scores(method_pairs(
+                structurer, heldout, headings=headings, seed=1, run_together=run_together
+            ))  # fmt: skip
             print(json.dumps({
                 "bench": "review_structure", "case": case, "method": name,
                 "version": structurer.prompt_version, "reviews": len(heldout),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from reviews.model import LabelledReview, rating_of
-from reviews.segment import segment
+from reviews.segment import _ITEM, segment
 
 FIELD_LABELS = {
     "summary": "significance",
@@ -80,16 +80,27 @@ def is_structured(content: dict[str, Any]) -> bool:
     return all(isinstance(content.get(k), str) for k in FIELD_LABELS)
 
 
+def _prose_end(text: str, *, first: bool) -> bool:
+    """Whether the first (or last) line of ``text`` is prose, not a list item or heading."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    line = lines[0] if first else lines[-1]
+    return not _ITEM.match(line) and not line.lstrip().startswith(("#", "*", ">", "|"))
+
+
 def render(
     content: dict[str, Any],
     *,
     headings: dict[str, tuple[str, ...]] | None,
     rng: random.Random,
     none_lines: bool,
+    run_together: bool = False,
 ) -> tuple[str, list[tuple[str, str]]]:
     """One free text for a structured review, and its (label, section text) parts in order.
 
-    ``headings`` None writes the sections with no headings at all.
+    ``headings`` None writes the sections with no headings at all. ``run_together`` (with no
+    headings) also runs a section on in the paragraph where the one before it ended when both
+    are prose there, as reviewers who write one flowing text do ("... is well written. However,
+    the experiments ..."), so the aspect changes inside a paragraph.
     """
     parts: list[tuple[str, str]] = []
     chunks: list[str] = []
@@ -101,7 +112,13 @@ def render(
         if headings is not None:
             h = rng.choice(headings[label])
             chunks.append(fmt.format(h=h, H=h.upper()))
-        chunks.append(body)
+        if (
+            run_together and headings is None and chunks
+            and _prose_end(chunks[-1], first=False) and _prose_end(body, first=True)
+        ):  # fmt: skip
+            chunks[-1] = f"{chunks[-1]} {body}"
+        else:
+            chunks.append(body)
         parts.append((label, body))
     if none_lines:
         for key in NONE_FIELDS:
@@ -119,10 +136,13 @@ def labelled(
     headings: dict[str, tuple[str, ...]] | None,
     rng: random.Random,
     none_lines: bool,
+    run_together: bool = False,
 ) -> LabelledReview | None:
     """A structured review as labelled units, or None when its parts cannot be aligned."""
     content = record.get("content") or {}
-    text, parts = render(content, headings=headings, rng=rng, none_lines=none_lines)
+    text, parts = render(
+        content, headings=headings, rng=rng, none_lines=none_lines, run_together=run_together
+    )
     units = segment(text)
     labels = [label for label, body in parts for _ in segment(body)]
     if len(labels) != len(units) or not units:
@@ -131,9 +151,9 @@ def labelled(
 
 
 def training_reviews(records: list[dict[str, Any]], *, seed: int) -> list[LabelledReview]:
-    """Structured records rendered as a mix: two fifths with no headings, two fifths with
-    training headings, a fifth with headings that name no aspect; half of them with the form's
-    boilerplate lines."""
+    """Structured records rendered as a mix: two fifths with no headings (a third of those run
+    together), two fifths with training headings, a fifth with headings that name no aspect;
+    half of them with the form's boilerplate lines."""
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
     out = []
     for record in records:
@@ -142,8 +162,8 @@ def training_reviews(records: list[dict[str, Any]], *, seed: int) -> list[Labell
         style = rng.random()
         headings = None if style < 0.4 else TRAIN_HEADINGS if style < 0.8 else NEUTRAL_HEADINGS
         review = labelled(
-            record, headings=headings, rng=rng,
-            none_lines=rng.random() < 0.5,
+            record, headings=headings, rng=rng, none_lines=rng.random() < 0.5,
+            run_together=style < 0.4 / 3,
         )  # fmt: skip
         if review is not None:
             out.append(review)

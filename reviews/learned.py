@@ -185,13 +185,16 @@ def method_pairs(
     *,
     headings: dict[str, tuple[str, ...]] | None,
     seed: int,
+    run_together: bool = False,
 ) -> list[tuple[str, str]]:
     """(gold, predicted) unit labels for ``structurer`` on structured records rendered as one
     free text (``{"review": text, "rating": …}``, like an API v1 review)."""
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrets
     pairs: list[tuple[str, str]] = []
     for record in records:
-        review = labelled(record, headings=headings, rng=rng, none_lines=False)
+        review = labelled(
+            record, headings=headings, rng=rng, none_lines=False, run_together=run_together
+        )
         if review is None:
             continue
         content = record["content"]

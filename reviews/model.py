@@ -40,18 +40,71 @@ from reviews.segment import Unit, segment
 
 ASPECT_LABELS = ("significance", "reasons_accept", "reasons_reject", "suggestions")
 LABELS = (*ASPECT_LABELS, "none")
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5
 WORD_BITS = 16
 CHAR_BITS = 16
+BLOCK_BITS = 15
+CROSS_BITS = 12
+# Context features that are also crossed with the previous unit's label: what makes a
+# reviewer move on from one aspect to the next (a list that starts over, a question after
+# criticism) depends on the aspect being left.
+_CROSSED = ("ask=", "lay=", "blockq=", "restq=", "bend=", "mk=", "len=", "cue=", "hrec=")
 CONTEXT_BITS = 12
 _START = len(LABELS)  # the previous-label slot of the first unit
-# The previous label, crossed with whether the unit opens a paragraph or item: a label seldom
-# changes inside a paragraph, and a linear model cannot learn that from the two apart.
-_PREV_SLOTS = 2 * (len(LABELS) + 1)
+# The previous label, crossed with the kind of break before the unit (``breaks``): a label
+# seldom changes inside a paragraph and most often changes where a list starts over, and a
+# linear model cannot learn that from the two apart.
+_BREAKS = 4
+_PREV_SLOTS = _BREAKS * (len(LABELS) + 1)
 
 
-def _prev_slot(prev: int, opens: bool) -> int:
-    return prev + (len(LABELS) + 1) * opens
+def _prev_slot(prev: int, brk: int) -> int:
+    return prev + (len(LABELS) + 1) * brk
+
+
+def _marker_kind(marker: str) -> tuple[str, int | None]:
+    """A list marker's kind and its number: ("num", 3) for "3." or "(3)", ("cap", 2) for
+    "W2:", ("none", None) outside a list."""
+    if not marker:
+        return "none", None
+    if m := re.fullmatch(r"\(?(\d+)[.)]", marker):
+        return "num", int(m.group(1))
+    if m := re.fullmatch(r"([A-Z])(\d+)[.:)]", marker):
+        return f"cap-{m.group(1)}", int(m.group(2))
+    if re.fullmatch(r"\[\d+\]", marker):
+        return "ref", None
+    if re.fullmatch(r"\([ivx]+\)", marker):
+        return "roman", None
+    if re.fullmatch(r"\(?[a-z][.)]", marker):
+        return "alpha", None
+    return "bullet", None
+
+
+def breaks(units: Sequence[Unit]) -> list[tuple[int, str]]:
+    """For each unit, the kind of break before it and a name for its layout cue.
+
+    Kinds: 0 inside a paragraph or item, 1 a new item on the next line, 2 a new paragraph or
+    item after a blank line or heading, 3 a list that starts over (numbering back to a lower
+    number, another kind of marker, a list after prose or prose after a list)."""
+    out: list[tuple[int, str]] = []
+    prev_kind, prev_num = "start", None
+    for unit in units:
+        if not unit.first_in_block:
+            out.append((0, "in"))
+            continue
+        kind, num = _marker_kind(unit.marker)
+        if prev_kind == "start":
+            cue = "first"
+        elif kind != prev_kind:
+            cue = "newkind"
+        elif num is not None and prev_num is not None and num <= prev_num:
+            cue = "restart"
+        else:
+            cue = "same"
+        brk = 3 if cue in ("newkind", "restart") else 2 if unit.after_gap else 1
+        out.append((brk, f"{cue}|{kind}|gap={unit.after_gap}"))
+        prev_kind, prev_num = kind, num
+    return out
 
 
 class ModelError(ScicurateError):
@@ -156,9 +209,73 @@ def _context(
     return feats
 
 
+def block_texts(units: Sequence[Unit]) -> list[str]:
+    """For each unit, the whole text of the paragraph or item it belongs to: the words of the
+    sentences around it say what the paragraph is for."""
+    spans: list[list[int]] = []
+    for i, unit in enumerate(units):
+        if unit.first_in_block or not spans:
+            spans.append([])
+        spans[-1].append(i)
+    out = [""] * len(units)
+    for span in spans:
+        text = " ".join(units[i].text for i in span)
+        for i in span:
+            out[i] = text
+    return out
+
+
+def unit_contexts(units: Sequence[Unit], rating: int | None) -> list[list[str]]:
+    """The context features of each unit (never its label), as names."""
+    bucket = _rating_bucket(rating)
+    contexts = []
+    since = 0
+    last_heading: str | None = None
+    blocks = sum(u.first_in_block for u in units)
+    rest_q = np.cumsum([_is_question(u) for u in units][::-1])[::-1]
+    block_q = _block_question_shares(units)
+    block = -1
+    asks = [_asks(u) for u in units]
+    layout = breaks(units)
+    # Blocks so far with a question or request in them: once a reviewer starts asking,
+    # the rest of the review mostly asks too.
+    asking_blocks = 0
+    block_asks = False
+    for i, unit in enumerate(units):
+        since = since + 1 if unit.heading == last_heading else 0
+        last_heading = unit.heading
+        if unit.first_in_block and i:
+            asking_blocks += block_asks
+            block_asks = False
+        block_asks = block_asks or asks[i] != "plain"
+        block += unit.first_in_block
+        ctx = _context(unit, i, len(units), since, (block, blocks), bucket)
+        # Text around it (never labels): are the neighbours questions, and how much of
+        # the review from here on is?
+        ctx.append(f"pq={i > 0 and _is_question(units[i - 1])}")
+        ctx.append(f"nq={i + 1 < len(units) and _is_question(units[i + 1])}")
+        ctx.append(f"restq={min(4, int(5 * rest_q[i] / (len(units) - i)))}")
+        ctx.append(f"bend={min(blocks - 1 - block, 4)}")
+        ctx.append(f"blockq={block_q[block]}")
+        ctx.append(f"prevblockq={block_q[block - 1] if block > 0 else 'start'}")
+        ctx.append(f"blockq={block_q[block]}|bend={min(blocks - 1 - block, 4)}")
+        brk, cue = layout[i]
+        kind, _ = _marker_kind(unit.marker)
+        ctx += [f"brk={brk}", f"lay={cue}", f"mk={kind}", f"brk={brk}|ask={asks[i]}",
+                f"brk={brk}|bpos={min(9, block * 10 // blocks)}"]  # fmt: skip
+        seen = min(asking_blocks, 3)
+        ctx += [f"ask={asks[i]}", f"ask={asks[i]}|bpos={min(9, block * 10 // blocks)}",
+                f"askseen={seen}", f"askseen={seen}|ask={asks[i]}",
+                f"ask={asks[i]}|open={unit.first_in_block}",
+                f"pask={asks[i - 1] if i else 'start'}|ask={asks[i]}"]  # fmt: skip
+        contexts.append(ctx)
+    return contexts
+
+
 @dataclass
 class ReviewModel:
-    """Coefficients over [word | char | context | previous label] and the model's record."""
+    """Coefficients over [word | char | block | context | context x previous label | previous
+    label x break] and the model's record."""
 
     coef: np.ndarray[Any, Any]  # (labels, features), float32
     intercept: np.ndarray[Any, Any]  # (labels,)
@@ -168,6 +285,13 @@ class ReviewModel:
     def _word(self) -> HashingVectorizer:
         return HashingVectorizer(
             n_features=2**WORD_BITS, ngram_range=(1, 2), alternate_sign=False, norm="l2",
+            lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
+        )  # fmt: skip
+
+    @cached_property
+    def _block(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            n_features=2**BLOCK_BITS, ngram_range=(1, 1), alternate_sign=False, norm="l2",
             lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
         )  # fmt: skip
 
@@ -182,70 +306,55 @@ class ReviewModel:
     def _ctx(self) -> FeatureHasher:
         return FeatureHasher(n_features=2**CONTEXT_BITS, input_type="string", alternate_sign=False)
 
+    @cached_property
+    def _cross(self) -> FeatureHasher:
+        return FeatureHasher(n_features=2**CROSS_BITS, input_type="string", alternate_sign=False)
+
+    def _crossed(self, contexts: list[list[str]], prevs: Sequence[int]) -> sp.csr_matrix:
+        """The context features of each unit crossed with its previous label."""
+        return self._cross.transform(
+            [[f"p={p}|{c}" for c in ctx if c.startswith(_CROSSED) and "|" not in c]
+             for ctx, p in zip(contexts, prevs, strict=True)]
+        )  # fmt: skip
+
     @property
     def version(self) -> str:
         return str(self.meta.get("version", "review-model-unsaved"))
 
     # -- features ---------------------------------------------------------------------------
 
-    def unit_features(self, units: Sequence[Unit], rating: int | None) -> sp.csr_matrix:
-        """Features of each unit, the previous-label slot left empty."""
-        bucket = _rating_bucket(rating)
-        contexts = []
-        since = 0
-        last_heading: str | None = None
-        blocks = sum(u.first_in_block for u in units)
-        rest_q = np.cumsum([_is_question(u) for u in units][::-1])[::-1]
-        block_q = _block_question_shares(units)
-        block = -1
-        asks = [_asks(u) for u in units]
-        # Blocks so far with a question or request in them: once a reviewer starts asking,
-        # the rest of the review mostly asks too.
-        asking_blocks = 0
-        block_asks = False
-        for i, unit in enumerate(units):
-            since = since + 1 if unit.heading == last_heading else 0
-            last_heading = unit.heading
-            if unit.first_in_block and i:
-                asking_blocks += block_asks
-                block_asks = False
-            block_asks = block_asks or asks[i] != "plain"
-            block += unit.first_in_block
-            ctx = _context(unit, i, len(units), since, (block, blocks), bucket)
-            # Text around it (never labels): are the neighbours questions, and how much of
-            # the review from here on is?
-            ctx.append(f"pq={i > 0 and _is_question(units[i - 1])}")
-            ctx.append(f"nq={i + 1 < len(units) and _is_question(units[i + 1])}")
-            ctx.append(f"restq={min(4, int(5 * rest_q[i] / (len(units) - i)))}")
-            ctx.append(f"bend={min(blocks - 1 - block, 4)}")
-            ctx.append(f"blockq={block_q[block]}")
-            ctx.append(f"prevblockq={block_q[block - 1] if block > 0 else 'start'}")
-            ctx.append(f"blockq={block_q[block]}|bend={min(blocks - 1 - block, 4)}")
-            seen = min(asking_blocks, 3)
-            ctx += [f"ask={asks[i]}", f"ask={asks[i]}|bpos={min(9, block * 10 // blocks)}",
-                    f"askseen={seen}", f"askseen={seen}|ask={asks[i]}",
-                    f"ask={asks[i]}|open={unit.first_in_block}",
-                    f"pask={asks[i - 1] if i else 'start'}|ask={asks[i]}"]  # fmt: skip
-            contexts.append(ctx)
+    def unit_features(
+        self, units: Sequence[Unit], rating: int | None, prevs: Sequence[int] | None = None
+    ) -> tuple[sp.csr_matrix, list[list[str]]]:
+        """Features of each unit and its context names; the parts that depend on the previous
+        label are filled from ``prevs`` (the previous unit's label index, ``_START`` for the
+        first), or left empty."""
+        contexts = unit_contexts(units, rating)
         texts = [u.text for u in units]
-        prev = sp.csr_matrix((len(units), _PREV_SLOTS), dtype=np.float64)
-        return sp.hstack(
+        n = len(units)
+        if prevs is None:
+            cross = sp.csr_matrix((n, 2**CROSS_BITS), dtype=np.float64)
+            prev = sp.csr_matrix((n, _PREV_SLOTS), dtype=np.float64)
+        else:
+            cross = self._crossed(contexts, prevs)
+            slots = [_prev_slot(p, brk) for p, (brk, _) in zip(prevs, breaks(units), strict=True)]
+            prev = sp.csr_matrix((np.ones(n), (np.arange(n), slots)), shape=(n, _PREV_SLOTS))
+        x = sp.hstack(
             [self._word.transform(texts), self._char.transform(texts),
-             self._ctx.transform(contexts), prev],
+             self._block.transform(block_texts(units)), self._ctx.transform(contexts), cross,
+             prev],
             format="csr",
         )  # fmt: skip
+        return x, contexts
 
     def training_matrix(self, reviews: Iterable[LabelledReview]) -> tuple[sp.csr_matrix, list[int]]:
         blocks, ys = [], []
         for review in reviews:
             if not review.units:
                 continue
-            x = self.unit_features(review.units, review.rating).tolil()
             y = [LABELS.index(label) for label in review.labels]
-            width = x.shape[1] - _PREV_SLOTS
-            for i, unit in enumerate(review.units):
-                x[i, width + _prev_slot(y[i - 1] if i else _START, unit.first_in_block)] = 1.0
-            blocks.append(x.tocsr())
+            x, _ = self.unit_features(review.units, review.rating, [_START, *y[:-1]])
+            blocks.append(x)
             ys += y
         return sp.vstack(blocks, format="csr"), ys
 
@@ -255,17 +364,25 @@ class ReviewModel:
         """The most likely label sequence (Viterbi over the per-unit probabilities)."""
         if not units:
             return []
-        x = self.unit_features(units, rating)
+        x, contexts = self.unit_features(units, rating)
         n_labels = len(LABELS)
-        width = self.coef.shape[1] - _PREV_SLOTS
-        emission = np.asarray(x @ self.coef.T.astype(np.float64)) + self.intercept  # (n, L)
-        transition = self.coef[:, width:].T.astype(np.float64)  # (previous slots, L)
+        coef = self.coef.astype(np.float64)
+        width = coef.shape[1] - _PREV_SLOTS
+        emission = np.asarray(x @ coef.T) + self.intercept  # (n, L)
+        transition = coef[:, width:].T  # (previous slots, L)
+        cross_coef = coef[:, width - 2**CROSS_BITS : width].T
+        # (previous label, unit, label): the crossed features' score for each previous label
+        crossed = np.stack(
+            [np.asarray(self._crossed(contexts, [p] * len(units)) @ cross_coef)
+             for p in range(n_labels + 1)]
+        )  # fmt: skip
         best = np.zeros(n_labels)
         back = np.zeros((len(units), n_labels), dtype=np.int64)
+        layout = breaks(units)
         for t in range(len(units)):
             prevs = [_START] if t == 0 else list(range(n_labels))
-            slots = [_prev_slot(p, units[t].first_in_block) for p in prevs]
-            scores = emission[t][None, :] + transition[slots]  # (prevs, L)
+            slots = [_prev_slot(p, layout[t][0]) for p in prevs]
+            scores = emission[t][None, :] + transition[slots] + crossed[prevs, t]  # (prevs, L)
             logp = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
             total = logp + (0 if t == 0 else best[:, None])
             back[t] = np.argmax(total, axis=0)
@@ -290,7 +407,8 @@ class ReviewModel:
         self.meta.update(
             version=f"review-model-{digest[:12]}", sha256=digest, labels=list(LABELS),
             features_version=FEATURES_VERSION,
-            bits={"word": WORD_BITS, "char": CHAR_BITS, "context": CONTEXT_BITS},
+            bits={"word": WORD_BITS, "char": CHAR_BITS, "block": BLOCK_BITS,
+                  "context": CONTEXT_BITS, "cross": CROSS_BITS},
         )  # fmt: skip
         (folder / "model.json").write_text(json.dumps(self.meta, indent=1, sort_keys=True) + "\n")
         return self.version

@@ -45,6 +45,12 @@ class Unit:
     heading: str | None  # the nearest heading above it, recognised or not
     item: bool  # it is (part of) a list item
     first_in_block: bool  # it opens its paragraph or item
+    # Layout that marks where a reviewer's sections change: the list marker of its item
+    # ("-", "1.", "(a)" …, "" outside a list) and whether a blank line, a heading or the start
+    # of the text comes right before its paragraph or item (items on consecutive lines have
+    # none).
+    marker: str = ""
+    after_gap: bool = True
 
 
 @lru_cache(maxsize=1)
@@ -90,6 +96,9 @@ def segment(text: str) -> list[Unit]:
     heading: str | None = None
     block: list[str] = []
     block_item = False
+    block_marker = ""
+    block_gap = True
+    gap = True  # nothing but blank lines or a heading since the last block
 
     def flush() -> None:
         nonlocal block
@@ -97,28 +106,32 @@ def segment(text: str) -> list[Unit]:
             for i, split in enumerate(split_sentences(" ".join(block))):
                 sentence = re.sub(r"^[*_]+\s+", "", split)  # an emphasis closed before it
                 if len(sentence) > 1 and re.search(r"\w", sentence):
-                    units.append(Unit(sentence, heading, block_item, i == 0))
+                    units.append(
+                        Unit(sentence, heading, block_item, i == 0, block_marker, block_gap)
+                    )
         block = []
 
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if not line.strip():
             flush()
+            gap = True
             continue
         if (found := _heading(line)) is not None:
             flush()
-            heading = found
+            heading, gap = found, True
             continue
         rest = line
         if m := _INLINE_HEADING.match(line):
             flush()
-            heading = m["h"].strip()
+            heading, gap = m["h"].strip(), True
             rest = line[m.end() :]
         if m := _ITEM.match(rest):
             flush()
-            block_item = True
+            block_item, block_marker, block_gap = True, m.group().strip(), gap
             rest = rest[m.end() :]
         elif not block:
-            block_item = False
+            block_item, block_marker, block_gap = False, "", gap
+        gap = False
         block.append(rest.strip())
     flush()
     return units

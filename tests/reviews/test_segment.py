@@ -77,3 +77,29 @@ def test_no_unit_of_real_reviews_ends_at_an_abbreviation(
     assert [t for t in units if bad.search(t)] == []
     # No bullet is left at the start of a unit.
     assert [t for t in units if re.match(r"[-*•]\s", t)] == []
+
+
+def test_units_keep_their_list_marker_and_the_blank_line_before_them() -> None:
+    from reviews.model import breaks
+
+    text = (
+        "The paper proposes a sparse attention.\n\n"
+        "1. It is well written.\n2. The results are strong.\n\n"
+        "1. The baselines are weak.\n2. No ablation.\n"
+        "Q1. Why top-k? Is k tuned?\n\n"
+        "Minor: a typo in Eq. 3."
+    )
+    units = segment(text)
+    assert [(u.marker, u.after_gap, u.first_in_block) for u in units] == [
+        ("", True, True),
+        ("1.", True, True),
+        ("2.", False, True),
+        ("1.", True, True),
+        ("2.", False, True),
+        ("Q1.", False, True),
+        ("Q1.", False, False),
+        ("", True, True),
+    ]
+    # 0 inside a paragraph, 1 the next item, 2 after a blank line, 3 a list that starts over
+    # (numbering back to 1, another kind of marker, a list after prose or prose after a list).
+    assert [brk for brk, _ in breaks(units)] == [2, 3, 1, 3, 1, 3, 0, 3]
