@@ -32,7 +32,14 @@ from annotation.config import (
     suggestion_html,
     task_data,
 )
-from annotation.page_view import PageView, cited_page, page_view, page_worker, region_results
+from annotation.page_view import (
+    PageView,
+    cited_page,
+    page_view,
+    page_worker,
+    region_results,
+    stored_pdf,
+)
 from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
 from parsers.isolate import IsolatedWorker
 from warehouse.db import Warehouse
@@ -188,12 +195,18 @@ class _Pages:
         self._wh, self._home = wh, home
         self._stack = ExitStack()
         self._worker: IsolatedWorker | None = None
+        self._stored: dict[str, bool] = {}  # paper id -> has a PDF on disk
 
     def view(self, fb: dict[str, Any]) -> PageView | None:
         if self._home is None or fb.get("page_image"):
             return None
         cited = cited_page(_contexts(fb), fb.get("paper_id"))
         if cited is None:
+            return None
+        paper = cited[0]
+        if paper not in self._stored:  # no worker is started for papers without a PDF
+            self._stored[paper] = stored_pdf(self._wh, self._home, paper) is not None
+        if not self._stored[paper]:
             return None
         if self._worker is None:
             self._worker = self._stack.enter_context(page_worker())
