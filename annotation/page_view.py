@@ -54,14 +54,21 @@ def cited_page(contexts: list[dict[str, Any]], paper_id: str | None) -> tuple[st
     return None
 
 
-def _sources(wh: Warehouse, paper_id: str, index: int) -> tuple[str | None, list[tuple[Any, ...]]]:
+def stored_pdf(wh: Warehouse, home: Path, paper_id: str) -> Path | None:
+    """The paper's newest verified PDF on disk (``pdfs.path`` is relative to ``home``)."""
     with wh.read() as con:
         row = con.execute(
             "SELECT path FROM pdfs WHERE paper_id = ? AND status = 'ok' AND path IS NOT NULL "
             "ORDER BY fetched_at DESC NULLS LAST LIMIT 1",
             [paper_id],
         ).fetchone()
-        elements = con.execute(
+    path = home / row[0] if row else None
+    return path if path is not None and path.is_file() else None
+
+
+def _elements(wh: Warehouse, paper_id: str, index: int) -> list[tuple[Any, ...]]:
+    with wh.read() as con:
+        return con.execute(
             "SELECT e.doc_id, e.seq, e.kind, e.bbox, coalesce(nullif(e.markdown, ''), e.text) "
             "FROM elements e JOIN (SELECT doc_id FROM documents WHERE paper_id = ? AND status "
             "IN ('ok', 'low_quality') ORDER BY parsed_at DESC LIMIT 1) d USING (doc_id) "
@@ -69,7 +76,6 @@ def _sources(wh: Warehouse, paper_id: str, index: int) -> tuple[str | None, list
             "'figure') ORDER BY e.seq",
             [paper_id, index],
         ).fetchall()
-    return (row[0] if row else None), elements
 
 
 def page_view(
@@ -77,11 +83,12 @@ def page_view(
 ) -> PageView | None:
     """The cited page as an image with the parser's regions, or None without a stored PDF
     (``pdfs.path`` is relative to ``home``)."""
-    path, elements = _sources(wh, paper_id, page - 1)
-    if path is None or not (home / path).is_file():
+    path = stored_pdf(wh, home, paper_id)
+    if path is None:
         return None
+    elements = _elements(wh, paper_id, page - 1)
     try:
-        data, width, height, pw, ph = worker.call(render_page, str(home / path), page - 1, dpi)
+        data, width, height, pw, ph = worker.call(render_page, str(path), page - 1, dpi)
     except Exception:  # noqa: BLE001 - a page that does not render: the task goes without one
         return None
     regions = []

@@ -1,16 +1,19 @@
 """Push negative feedback to Label Studio as tasks with pre-annotations.
 
-Batches of at most 1000 tasks; each batch's ``feedback_id -> task_id`` mappings are committed
-right after Label Studio accepts it, so a push that dies resumes at the next batch. If a
-batch reached Label Studio but its answer did not reach us (an outage at the wrong moment),
-the project holds more tasks than the mapping table: the next push reconciles the two from
-the tasks' ``feedback_id`` before sending anything, so no task is ever created twice.
+Batches of at most 1000 tasks, and of at most ``MAX_IMPORT_BYTES`` of JSON per import call
+(a task with a rendered page carries its image, 70-300 KB, as a data URL); each import's
+``feedback_id -> task_id`` mappings are committed right after Label Studio accepts it, so a
+push that dies resumes at the next import. If an import reached Label Studio but its answer
+did not reach us (an outage at the wrong moment), the project holds more tasks than the
+mapping table: the next push reconciles the two from the tasks' ``feedback_id`` before
+sending anything, so no task is ever created twice.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +32,27 @@ from annotation.config import (
     suggestion_html,
     task_data,
 )
-from annotation.page_view import PageView, cited_page, page_view, page_worker, region_results
+from annotation.page_view import (
+    PageView,
+    cited_page,
+    page_view,
+    page_worker,
+    region_results,
+    stored_pdf,
+)
 from annotation.suggester import SUGGESTER_VERSION, prediction, suggest
+from parsers.isolate import IsolatedWorker
 from warehouse.db import Warehouse
 
 MAX_BATCH = 1000
+# Label Studio (Django) refuses a request body over DATA_UPLOAD_MAX_MEMORY_SIZE (250 MiB by
+# default), and refuses it badly: its ContextLogMiddleware reads ``request.body`` inside a bare
+# ``except``, so the RequestDataTooBig is swallowed and the import view then fails with HTTP 500
+# "You cannot access body after reading from request's data stream". 1000 tasks with rendered
+# pages (about 220 KB each, up to 300 KB for a page of figures) cross that limit, while the
+# same tasks import fine in smaller calls. Imports therefore stay far below it whatever the
+# server's setting, which also keeps each call well inside the client's read timeout.
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
 Progress = Callable[[int, int], object]
 
 
@@ -168,20 +187,40 @@ def task_for(fb: dict[str, Any], view: PageView | None = None) -> dict[str, Any]
     return {"data": task_data(fb), "predictions": [pred]}
 
 
-def _views(wh: Warehouse, home: Path, chunk: list[dict[str, Any]]) -> dict[str, PageView]:
-    """The cited pages of a batch, rendered by one isolated worker that is closed before the
-    batch is sent."""
-    wanted = {}
-    for fb in chunk:
-        if not fb.get("page_image") and (cited := cited_page(_contexts(fb), fb.get("paper_id"))):
-            wanted[fb["feedback_id"]] = cited
-    views = {}
-    if wanted:
-        with page_worker() as worker:
-            for fid, (paper, page) in wanted.items():
-                if view := page_view(wh, worker, home, paper, page):
-                    views[fid] = view
-    return views
+class _Pages:
+    """The cited pages of a push, rendered one at a time by one isolated worker (started at
+    the first page, closed with the push) from the PDFs stored under ``home``."""
+
+    def __init__(self, wh: Warehouse, home: Path | None) -> None:
+        self._wh, self._home = wh, home
+        self._stack = ExitStack()
+        self._worker: IsolatedWorker | None = None
+        self._stored: dict[str, bool] = {}  # paper id -> has a PDF on disk
+
+    def view(self, fb: dict[str, Any]) -> PageView | None:
+        if self._home is None or fb.get("page_image"):
+            return None
+        cited = cited_page(_contexts(fb), fb.get("paper_id"))
+        if cited is None:
+            return None
+        paper = cited[0]
+        if paper not in self._stored:  # no worker is started for papers without a PDF
+            self._stored[paper] = stored_pdf(self._wh, self._home, paper) is not None
+        if not self._stored[paper]:
+            return None
+        if self._worker is None:
+            self._worker = self._stack.enter_context(page_worker())
+        return page_view(self._wh, self._worker, self._home, *cited)
+
+    def __enter__(self) -> _Pages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
+def _json_size(task: dict[str, Any]) -> int:
+    return len(json.dumps(task, separators=(",", ":"), default=str).encode())
 
 
 def push_negatives(
@@ -195,11 +234,15 @@ def push_negatives(
     home: Path | None = None,
     overlap: Overlap | None = None,
 ) -> PushResult:
-    """With ``home`` (where stored PDFs live), a negative whose context cites a page of a
-    stored paper gets that page rendered, with the parser's regions pre-drawn. Not yet passed
-    by the CLI and the flow: a push with rendered pages answered HTTP 500 from a freshly
-    started Label Studio in a manual check, while the same tasks imported fine on their own;
-    until a browser test covers it, pages are opt-in for callers."""
+    """Push the queued negatives (at most ``limit``) as tasks, ``batch_size`` (at most 1000)
+    tasks and at most ``MAX_IMPORT_BYTES`` of JSON per import call; rerunning it creates no
+    task twice.
+
+    With ``home`` (where stored PDFs live; the CLI and the ``route-feedback`` flow pass the
+    settings' home), a negative whose context cites a page of a stored paper gets that page
+    rendered, with the parser's tables, formulas and figures pre-drawn as regions whose text is
+    the parser's markup; the rendered page is kept as the feedback's ``page_image``. Without
+    ``home``, only images sent with the feedback are shown."""
     batch_size = max(1, min(batch_size, MAX_BATCH))
     project_id = ensure_project(client, project_title, overlap)
     result = PushResult(project_id=project_id)
@@ -212,15 +255,29 @@ def push_negatives(
         result.reconciled = reconcile(wh, client, project_id)
     pending = _queued(wh, limit)
     result.queued_before = len(pending)
-    for start in range(0, len(pending), batch_size):
-        chunk = pending[start : start + batch_size]
-        views = _views(wh, home, chunk) if home is not None else {}
-        tasks = [task_for(fb, views.get(fb["feedback_id"])) for fb in chunk]
-        ids = client.import_tasks(project_id, tasks)
-        pairs = [(fb["feedback_id"], tid) for fb, tid in zip(chunk, ids, strict=True)]
-        _record(wh, project_id, pairs, {k: v.image for k, v in views.items()})
-        result.pushed += len(chunk)
+
+    def send(group: list[tuple[dict[str, Any], dict[str, Any], PageView | None]]) -> None:
+        ids = client.import_tasks(project_id, [task for _, task, _ in group])
+        pairs = [(fb["feedback_id"], tid) for (fb, _, _), tid in zip(group, ids, strict=True)]
+        _record(wh, project_id, pairs, {fb["feedback_id"]: v.image for fb, _, v in group if v})
+        result.pushed += len(group)
         result.batches += 1
         if progress is not None:
             progress(result.pushed, len(pending))
+
+    with _Pages(wh, home) as pages:
+        for start in range(0, len(pending), batch_size):
+            group: list[tuple[dict[str, Any], dict[str, Any], PageView | None]] = []
+            size = 2  # the list's brackets
+            for fb in pending[start : start + batch_size]:
+                view = pages.view(fb)
+                task = task_for(fb, view)
+                n = _json_size(task) + 1
+                if group and size + n > MAX_IMPORT_BYTES:  # one task alone may exceed it
+                    send(group)
+                    group, size = [], 2
+                group.append((fb, task, view))
+                size += n
+            if group:
+                send(group)
     return result

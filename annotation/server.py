@@ -5,10 +5,18 @@ labelstudio`` installs it into ``.venv-labelstudio``; this helper runs that exec
 free loopback port with a fresh data directory and a generated API token, waits for
 ``/health``, and checks the port it really took (Label Studio silently moves to the next port
 when its port is busy).
+
+The server runs in a process group (a session) of its own, so a Ctrl-C or a timeout that
+signals the caller's group does not reach it: it must be stopped by ``stop``, which signals
+its whole group, waits, kills what is left and reaps it. ``start`` stops it again when it
+fails or is interrupted half-way, and a started server is also stopped when the interpreter
+exits (an uncaught error in a script that never called ``stop``).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import secrets
@@ -108,6 +116,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member we may not signal: it is there
+        return True
+    return True
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
+    """Stop a child started with ``start_new_session=True`` and everything in its group:
+    SIGTERM, up to ``grace_s`` for the leader and the group to go, then SIGKILL, and reap."""
+    pgid = proc.pid  # a session leader's pid is its group id
+    with contextlib.suppress(ProcessLookupError):  # gone already: the leader may need reaping
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        # the leader is reaped as soon as it exits (else, a zombie, it keeps the group alive)
+        if proc.poll() is not None and not _group_alive(pgid):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # stuck in the kernel: no more to do
+        proc.wait(10)
+
+
 @dataclass
 class LabelStudioServer:
     """One Label Studio process. Use as a context manager, or call ``start``/``stop``."""
@@ -166,7 +202,12 @@ class LabelStudioServer:
             start_new_session=True,
         )
         log.close()
-        self._wait_healthy(log_path)
+        atexit.register(self.stop)
+        try:
+            self._wait_healthy(log_path)
+        except BaseException:  # a failed or interrupted start leaves no server behind
+            self.stop()
+            raise
         return self
 
     def _wait_healthy(self, log_path: Path) -> None:
@@ -174,6 +215,7 @@ class LabelStudioServer:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 tail = log_path.read_text(errors="replace")[-800:]
+                self.stop()  # whatever it started is stopped too
                 raise LabelStudioUnavailableError(
                     f"Label Studio exited with code {self._proc.returncode} while starting: {tail}"
                 )
@@ -204,17 +246,15 @@ class LabelStudioServer:
                 f"port {self.port} is served by another Label Studio (the new one moved on)"
             )
 
-    def stop(self) -> None:
-        if self._proc is None:
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM the server's whole process group, wait up to ``grace_s`` for it to exit,
+        then SIGKILL what is left of the group (also when the leader has exited already:
+        anything it started would otherwise outlive it) and reap the leader."""
+        proc, self._proc = self._proc, None
+        if proc is None:
             return
-        if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                self._proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-                self._proc.wait(5)
-        self._proc = None
+        atexit.unregister(self.stop)
+        stop_group(proc, grace_s)
 
     def __enter__(self) -> LabelStudioServer:
         return self.start()

@@ -68,8 +68,16 @@ def push_cmd(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, max=1000, help="Tasks per import call.")
     ] = 1000,
+    pages: Annotated[
+        bool,
+        typer.Option(
+            "--pages/--no-pages",
+            help="Render the page a context cites from the stored PDF, with the parser's regions.",
+        ),
+    ] = True,
 ) -> None:
-    """Send negative feedback to Label Studio as tasks with suggested error types."""
+    """Send negative feedback to Label Studio as tasks with suggested error types (and the
+    cited page of a stored PDF, its tables, formulas and figures boxed for correction)."""
     from jobs.feedback import push_feedback
 
     app = app_context(ctx)
@@ -85,7 +93,7 @@ def push_cmd(
             wh, client, project_title=app.settings.label_studio_project, limit=limit,
             batch_size=batch_size,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
-            overlap=app.settings.annotation_overlap,  # home=: see push_negatives (pages)
+            home=app.settings.home if pages else None, overlap=app.settings.annotation_overlap,
         )  # fmt: skip
     console.print(
         f"project {result.project_id}: {result.pushed:,} tasks pushed in {result.batches} "

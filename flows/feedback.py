@@ -28,6 +28,7 @@ def route_feedback_flow(home: str | None = None, push_limit: int | None = None) 
         project_title=settings.label_studio_project,
         push_limit=push_limit,
         steps=PrefectSteps(),
+        home=settings.home,  # negatives citing a stored PDF's page get it rendered
         overlap=settings.annotation_overlap,
     )
 
