@@ -272,6 +272,14 @@ def unit_contexts(units: Sequence[Unit], rating: int | None) -> list[list[str]]:
     return contexts
 
 
+def _words(bits: int, longest: int) -> HashingVectorizer:
+    """Word 1..``longest``-grams (and ? and !) hashed into 2**bits features."""
+    return HashingVectorizer(
+        n_features=2**bits, ngram_range=(1, longest), alternate_sign=False, norm="l2",
+        lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
+    )  # fmt: skip
+
+
 @dataclass
 class ReviewModel:
     """Coefficients over [word | char | block | context | context x previous label | previous
@@ -283,17 +291,11 @@ class ReviewModel:
 
     @cached_property
     def _word(self) -> HashingVectorizer:
-        return HashingVectorizer(
-            n_features=2**WORD_BITS, ngram_range=(1, 2), alternate_sign=False, norm="l2",
-            lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
-        )  # fmt: skip
+        return _words(WORD_BITS, 2)
 
     @cached_property
     def _block(self) -> HashingVectorizer:
-        return HashingVectorizer(
-            n_features=2**BLOCK_BITS, ngram_range=(1, 1), alternate_sign=False, norm="l2",
-            lowercase=True, token_pattern=r"(?u)\b\w+\b|[?!]",  # noqa: S106 - a regex
-        )  # fmt: skip
+        return _words(BLOCK_BITS, 1)
 
     @cached_property
     def _char(self) -> HashingVectorizer:
