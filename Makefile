@@ -12,6 +12,10 @@ STAMP := $(VENV)/.synced
 # Label Studio cannot live in .venv (its pins conflict with Prefect's): a venv of its own.
 LS_VENV := .venv-labelstudio
 LS_STAMP := $(LS_VENV)/.synced
+# LLaMA-Factory (the trainer check) pins datasets and transformers below .venv's: a venv of its own.
+LF_VENV := .venv-llamafactory
+LF_STAMP := $(LF_VENV)/.synced
+LF_STUB := requirements/stubs/torchaudio
 
 # Pass a machine's local wheel folder (the standard pip variable) on to uv.
 ifdef PIP_FIND_LINKS
@@ -22,7 +26,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 60
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: help setup labelstudio chromium tesseract demo test lint format bench clean review-model
+.PHONY: help setup labelstudio llamafactory check-trainers chromium tesseract demo test lint format bench clean review-model
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +59,22 @@ $(LS_STAMP): requirements/labelstudio-server.txt | $(UV)
 
 labelstudio: $(LS_STAMP) ## install the Label Studio server (1.23.2) into .venv-labelstudio
 
+# torch is the CPU build (2.13.0+cpu), from the machine's local wheel folder (PIP_FIND_LINKS) or
+# PyTorch's CPU wheel index (UV_FIND_LINKS or UV_EXTRA_INDEX_URL); the lock has no CUDA
+# libraries. torchaudio is a stub (see requirements/llamafactory-overrides.txt).
+$(LF_STAMP): requirements/llamafactory.txt $(LF_STUB)/pyproject.toml $(LF_STUB)/torchaudio/__init__.py | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(LF_VENV)
+	$(UV) pip sync --quiet --python $(LF_VENV) requirements/llamafactory.txt || { \
+	  echo "could not install requirements/llamafactory.txt: torch==2.13.0+cpu needs a local wheel" \
+	    "folder (PIP_FIND_LINKS) or PyTorch's CPU index (UV_EXTRA_INDEX_URL)"; exit 1; }
+	$(UV) pip install --quiet --python $(LF_VENV) --no-deps ./$(LF_STUB)
+	@touch $@
+
+llamafactory: $(LF_STAMP) ## install LLaMA-Factory (0.9.5, CPU torch) into .venv-llamafactory
+
+check-trainers: $(STAMP) $(LF_STAMP) ## LLaMA-Factory loads the demo's datasets and trains 2 steps on each
+	SCICURATE_REQUIRE_LLAMAFACTORY=1 $(UV) run --no-sync pytest -q tests/trainers
+
 chromium: ## install Debian's chromium when absent (the report test renders in it)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -72,8 +92,10 @@ tesseract: ## install Debian's tesseract-ocr and its English data when absent (O
 demo: $(STAMP) $(LS_STAMP) ## run the pipeline offline on the bundled sample
 	$(UV) run --no-sync scicurate demo
 
-test: $(STAMP) $(LS_STAMP) chromium tesseract ## run the tests (they start Label Studio, Prefect, S3 locally)
-	SCICURATE_REQUIRE_LABEL_STUDIO=1 SCICURATE_REQUIRE_CHROMIUM=1 SCICURATE_REQUIRE_TESSERACT=1 $(UV) run --no-sync pytest
+# The trainer check (tests/trainers, about 2 minutes warm) is part of `make test` too.
+test: $(STAMP) $(LS_STAMP) $(LF_STAMP) chromium tesseract ## run the tests (they start Label Studio, Prefect, S3 locally)
+	SCICURATE_REQUIRE_LABEL_STUDIO=1 SCICURATE_REQUIRE_CHROMIUM=1 SCICURATE_REQUIRE_TESSERACT=1 \
+	  SCICURATE_REQUIRE_LLAMAFACTORY=1 $(UV) run --no-sync pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(UV) run --no-sync ruff check .
@@ -88,7 +110,7 @@ bench: $(STAMP) ## run every benchmark in bench/ (prints JSON lines)
 	@set -e; for b in bench/bench_*.py; do echo "== $$b"; $(UV) run --no-sync python $$b; done
 
 clean: ## remove the environments and local data (never ../shared)
-	rm -rf $(VENV) $(LS_VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(LF_VENV) $(TOOLS) .scicurate .pytest_cache .mypy_cache .ruff_cache
 
 # The shipped review-aspect model: trained on the shared ICLR 2023/2024 structured reviews
 # (held-out forums excluded); the same file and limit give the same model.

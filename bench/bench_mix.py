@@ -83,7 +83,7 @@ def run_raw(root: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     parts = []
     for name, w in zip(NAMES, WEIGHTS, strict=True):
-        files = sorted((root / "ds" / name / "v1" / "data").glob("*.parquet"))
+        files = sorted((root / "ds" / name / "v1" / "data").rglob("*.parquet"))
         table = pa.concat_tables([pq.read_table(f) for f in files])
         k = round(TOTAL * w)
         idx = rng.choice(table.num_rows, size=k, replace=k > table.num_rows)

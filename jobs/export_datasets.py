@@ -23,6 +23,7 @@ from warehouse.builders.finish import EvalMinimum, finish_build
 from warehouse.datasets import BuilderInfo, PublishResult, publish
 from warehouse.datasets.catalog import version_dirs
 from warehouse.datasets.diff import VersionDiff, diff_versions
+from warehouse.datasets.publish import ROWS_PER_FILE
 from warehouse.db import Warehouse
 from warehouse.migrate import current_version
 
@@ -68,10 +69,12 @@ def build_dataset(
     run_id: str | None = None,
     mapper: Mapper = local_map,
     eval_minimum: EvalMinimum | None = None,
+    rows_per_file: int = ROWS_PER_FILE,
 ) -> Exported:
     """Build ``name`` with its builder and publish it (a no-op when nothing changed).
     ``mapper`` runs the builder's parallel steps (near-dedup sketches) where it likes; eval
-    splits under ``eval_minimum`` join train (``finish_build``)."""
+    splits under ``eval_minimum`` join train (``finish_build``); a split with more than
+    ``rows_per_file`` rows is written as several Parquet files."""
     builder = BUILDERS.get(name)
     if builder is None:
         raise BuildError(f"no builder for {name!r}; known: {', '.join(sorted(BUILDERS))}")
@@ -81,7 +84,7 @@ def build_dataset(
     result = publish(
         wh, root, name, output.splits, output.card,
         BuilderInfo(builder.name, builder.version, merged),
-        run_id=run_id, snapshot=warehouse_snapshot(wh),
+        run_id=run_id, snapshot=warehouse_snapshot(wh), rows_per_file=rows_per_file,
     )  # fmt: skip
     diff = None
     if result.created and before:

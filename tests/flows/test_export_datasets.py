@@ -58,7 +58,7 @@ def test_build_rebuild_list_show_pull_load(home: Path, capsys: pytest.CaptureFix
     assert "verified" in out
     from datasets import load_dataset
 
-    ds = load_dataset("parquet", data_files=str(target / "data/train-*.parquet"),
+    ds = load_dataset("parquet", data_files=str(target / "data/train/*.parquet"),
                       cache_dir=str(home / "hf"))  # fmt: skip
     row = ds["train"][0]
     assert set(row) >= {"instruction", "input", "output", "sample_id", "paper_id"}

@@ -119,7 +119,7 @@ def test_same_spec_and_seed_give_identical_files_and_versions_follow_sources(
 
     def digests(path: Path) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted((path / "data").glob("*.parquet"))}  # fmt: skip
+                for p in sorted((path / "data").rglob("*.parquet"))}  # fmt: skip
 
     assert digests(first.path) == digests(twin.path)
     reseeded = mix_datasets(wh, root, MixSpec("d", spec.sources, total=5_000, seed=8)).publish

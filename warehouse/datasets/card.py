@@ -65,7 +65,7 @@ def _header(
         {
             "config_name": "default",
             "data_files": [
-                {"split": split, "path": f"data/{split}-*.parquet"} for split in files_by_split
+                {"split": split, "path": f"data/{split}/*.parquet"} for split in files_by_split
             ],
         }
     ]
@@ -196,11 +196,15 @@ def render_card(
 def llamafactory_entry(
     name: str, card: DatasetCard, files_by_split: dict[str, list[str]]
 ) -> dict[str, Any]:
-    """dataset_info.json for LLaMA-Factory: one entry per split, pointing at its files."""
+    """dataset_info.json for LLaMA-Factory: one entry per split, pointing at its one file or, when
+    it has several, at its own folder (which holds that split's files and nothing else)."""
     entries: dict[str, Any] = {}
     for split, files in files_by_split.items():
+        folders = {file.rsplit("/", 1)[0] for file in files}
+        if len(files) > 1 and folders != {f"data/{split}"}:
+            raise ValueError(f"split {split}'s files must lie in data/{split}/: {files}")
         entry: dict[str, Any] = {
-            "file_name": files[0] if len(files) == 1 else "data",
+            "file_name": files[0] if len(files) == 1 else f"data/{split}",
             "formatting": card.formatting if card.formatting != "text" else "alpaca",
             "columns": dict(card.columns),
         }

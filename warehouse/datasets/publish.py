@@ -2,10 +2,15 @@
 
 Layout of ``<root>/<name>/v<N>/``::
 
-    data/<split>-00000-of-0000K.parquet   zstd Parquet, sorted by sample_id
-    README.md                             HF dataset card (YAML configs per split)
-    dataset_info.json                     LLaMA-Factory entries
-    manifest.json                         versions, rows, schema, files with sha256, lineage
+    data/<split>/<split>-00000-of-0000K.parquet   zstd Parquet, sorted by sample_id
+    README.md                                     HF dataset card (YAML configs per split)
+    dataset_info.json                             LLaMA-Factory entries
+    manifest.json                                 versions, rows, schema, files with sha256,
+                                                  lineage
+
+Each split has a folder of its own, so a reader pointed at a split's folder (LLaMA-Factory's
+``file_name`` when a split has several files, the card's ``data/<split>/*.parquet``) reads that
+split and no other. A split has more than one file when it has more than ``rows_per_file`` rows.
 
 A version is written into a temporary directory, fsynced, then renamed into place, so a
 publish killed at any moment leaves no visible version. Publishers of one dataset serialise on
@@ -120,14 +125,14 @@ def publish(
         parent = existing[-1][0] if existing else None
         version = (parent or 0) + 1
         tmp = base / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        (tmp / "data").mkdir(parents=True)
         files_by_split: dict[str, list[str]] = {}
         files: list[dict[str, Any]] = []
         for split, table in tables.items():
             k = max(1, math.ceil(table.num_rows / rows_per_file))
             files_by_split[split] = []
+            (tmp / "data" / split).mkdir(parents=True)
             for i in range(k):
-                rel = f"data/{split}-{i:05d}-of-{k:05d}.parquet"
+                rel = f"data/{split}/{split}-{i:05d}-of-{k:05d}.parquet"
                 part = table.slice(i * rows_per_file, rows_per_file)
                 pq.write_table(
                     part, tmp / rel, compression="zstd", row_group_size=ROW_GROUP,
@@ -189,7 +194,8 @@ def publish(
             **extra,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        for path in (tmp / MANIFEST, tmp / CARD, tmp / LLAMAFACTORY, tmp / "data", tmp):
+        written = [tmp / MANIFEST, tmp / CARD, tmp / LLAMAFACTORY]
+        for path in [*written, *(tmp / "data" / split for split in tables), tmp / "data", tmp]:
             fsync_path(path)
         final = base / f"v{version}"
         tmp.rename(final)  # atomic: the version appears whole or not at all

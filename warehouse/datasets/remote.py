@@ -34,7 +34,9 @@ def publish_remote(
                 "immutable, so nothing was overwritten"
             )
         return target
-    fs.makedirs(f"{target}/data", exist_ok=True)  # needed by local paths; harmless on S3
+    folders = {entry["path"].rpartition("/")[0] for entry in manifest["files"]} - {""}
+    for folder in sorted(folders):  # needed by local paths; harmless on S3
+        fs.makedirs(f"{target}/{folder}", exist_ok=True)
     for entry in manifest["files"]:
         fs.put_file(str(version_dir / entry["path"]), f"{target}/{entry['path']}")
     fs.put_file(str(version_dir / MANIFEST), f"{target}/{MANIFEST}")

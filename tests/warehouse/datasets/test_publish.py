@@ -61,8 +61,8 @@ def test_round_trip_and_unchanged_republish(wh: Warehouse, tmp_path: Path) -> No
         p.relative_to(first.path).as_posix() for p in first.path.rglob("*") if p.is_file()
     )
     assert files == [
-        "README.md", "data/train-00000-of-00001.parquet",
-        "data/validation-00000-of-00001.parquet", "dataset_info.json", "manifest.json",
+        "README.md", "data/train/train-00000-of-00001.parquet",
+        "data/validation/validation-00000-of-00001.parquet", "dataset_info.json", "manifest.json",
     ]  # fmt: skip
     # Same content, even in another row order: no new version.
     shuffled = {k: t.take(list(reversed(range(t.num_rows)))) for k, t in splits().items()}
@@ -71,7 +71,7 @@ def test_round_trip_and_unchanged_republish(wh: Warehouse, tmp_path: Path) -> No
     pulled = tmp_path / "pulled"
     manifest = pull_local(resolve(root, "toy"), pulled)
     assert manifest["version"] == 1
-    back = pq.read_table(pulled / "data/train-00000-of-00001.parquet")
+    back = pq.read_table(pulled / "data/train/train-00000-of-00001.parquet")
     assert back.to_pylist() == splits()["train"].to_pylist()
     table = load(root, "toy")
     assert table.num_rows == 110 and set(table.column("split").to_pylist()) == {
@@ -94,13 +94,13 @@ def test_manifest_card_and_llamafactory_entry(wh: Warehouse, tmp_path: Path) -> 
     assert [f["name"] for f in m["schema"]] == ["sample_id", "instruction", "input", "output"]
     assert all(len(f["sha256"]) == 64 and f["bytes"] > 0 for f in m["files"])
     assert m["scicurate_version"]
-    meta = pq.ParquetFile(result.path / "data/train-00000-of-00001.parquet").metadata
+    meta = pq.ParquetFile(result.path / "data/train/train-00000-of-00001.parquet").metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
     front = (result.path / "README.md").read_text().split("---")[1]
     card = yaml.safe_load(front)
     assert card["configs"][0]["data_files"] == [
-        {"split": "train", "path": "data/train-*.parquet"},
-        {"split": "validation", "path": "data/validation-*.parquet"},
+        {"split": "train", "path": "data/train/*.parquet"},
+        {"split": "validation", "path": "data/validation/*.parquet"},
     ]
     info = json.loads((result.path / "dataset_info.json").read_text())
     schema = pq.read_schema(result.path / info["toy"]["file_name"])
@@ -115,7 +115,7 @@ def test_hf_datasets_loads_the_files(wh: Warehouse, tmp_path: Path) -> None:
     result = publish(wh, tmp_path, "toy", splits(), CARD, BUILDER)
     ds = load_dataset(
         "parquet",
-        data_files={s: str(result.path / f"data/{s}-*.parquet") for s in ("train", "validation")},
+        data_files={s: str(result.path / f"data/{s}/*.parquet") for s in ("train", "validation")},
         cache_dir=str(tmp_path / "hf-cache"),
     )
     assert ds["train"].num_rows == 100 and ds["validation"].num_rows == 10
@@ -142,7 +142,7 @@ def test_changes_make_a_new_version_with_a_diff(wh: Warehouse, tmp_path: Path) -
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete", "extra"])
 def test_tampering_is_caught_and_named(wh: Warehouse, tmp_path: Path, damage: str) -> None:
     result = publish(wh, tmp_path / "ds", "toy", splits(), CARD, BUILDER)
-    target = result.path / "data/train-00000-of-00001.parquet"
+    target = result.path / "data/train/train-00000-of-00001.parquet"
     if damage == "flip":
         data = bytearray(target.read_bytes())
         data[len(data) // 2] ^= 0xFF
@@ -229,7 +229,7 @@ def test_killed_publish_leaves_no_version(wh: Warehouse, tmp_path: Path) -> None
     proc = CTX.Process(target=_slow_publisher, args=(str(wh.path), str(tmp_path)))
     proc.start()
     deadline = time.monotonic() + 120
-    while not list((tmp_path / "toy").glob(".tmp-*/data/*.parquet")):
+    while not list((tmp_path / "toy").glob(".tmp-*/data/*/*.parquet")):
         assert time.monotonic() < deadline and proc.is_alive(), "publish never started writing"
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
@@ -244,9 +244,37 @@ def test_killed_publish_leaves_no_version(wh: Warehouse, tmp_path: Path) -> None
 
 def test_sharded_splits(wh: Warehouse, tmp_path: Path) -> None:
     result = publish(wh, tmp_path, "toy", {"train": rows(2500)}, CARD, BUILDER, rows_per_file=1000)
-    names = sorted(p.name for p in (result.path / "data").iterdir())
+    names = sorted(p.name for p in (result.path / "data/train").iterdir())
     assert names == [f"train-0000{i}-of-00003.parquet" for i in range(3)]
     assert load(tmp_path, "toy", split="train").num_rows == 2500
     fresh = Warehouse(tmp_path / "other.duckdb")
     migrate(fresh)
     assert sync_catalog(fresh, tmp_path) == 1
+
+
+def test_sharded_train_and_validation_stay_apart(wh: Warehouse, tmp_path: Path) -> None:
+    """Several files per split: the card and dataset_info.json each name one split's files,
+    so neither HF `datasets` nor LLaMA-Factory reads validation rows as training rows."""
+    from datasets import load_dataset
+
+    sharded = {"train": rows(12), "validation": rows(7, start=100)}
+    result = publish(wh, tmp_path, "toy", sharded, CARD, BUILDER, rows_per_file=5)
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    per_split = {s: [f["path"] for f in manifest["files"] if f.get("split") == s] for s in sharded}
+    assert [len(per_split["train"]), len(per_split["validation"])] == [3, 2]
+
+    ds = load_dataset(str(result.path), cache_dir=str(tmp_path / "hf-cache"))  # per the card
+    assert {split: ds[split].num_rows for split in ds} == {"train": 12, "validation": 7}
+    assert sorted(ds["train"]["sample_id"]) == sharded["train"].column("sample_id").to_pylist()
+
+    info = json.loads((result.path / "dataset_info.json").read_text())
+    assert set(info) == {"toy", "toy_validation"}
+    for key, split in (("toy", "train"), ("toy_validation", "validation")):
+        # What LLaMA-Factory reads for a file_name that is a folder: every file in it.
+        folder = result.path / info[key]["file_name"]
+        assert folder.is_dir()
+        listed = sorted(p.relative_to(result.path).as_posix() for p in folder.iterdir())
+        assert listed == sorted(per_split[split])
+        read = load_dataset("parquet", data_files=[str(folder / p) for p in os.listdir(folder)],
+                            split="train", cache_dir=str(tmp_path / "hf-cache"))  # fmt: skip
+        assert read.num_rows == len(sharded[split])

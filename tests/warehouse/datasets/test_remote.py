@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.warehouse.datasets.test_publish import BUILDER, CARD, splits
+from tests.warehouse.datasets.test_publish import BUILDER, CARD, rows, splits
 from warehouse import Warehouse
 from warehouse.datasets import DatasetIntegrityError, DatasetNotFoundError, publish
 from warehouse.datasets.read import pull_local
@@ -60,8 +60,8 @@ def test_s3_round_trip(wh: Warehouse, tmp_path: Path, s3: dict[str, Any]) -> Non
         first["content_hash"]
         == v1.path.joinpath("manifest.json").read_text().split('"content_hash": "')[1][:64]
     )
-    assert (tmp_path / "first/data/train-00000-of-00001.parquet").read_bytes() == (
-        v1.path / "data/train-00000-of-00001.parquet"
+    assert (tmp_path / "first/data/train/train-00000-of-00001.parquet").read_bytes() == (
+        v1.path / "data/train/train-00000-of-00001.parquet"
     ).read_bytes()
     with pytest.raises(DatasetNotFoundError):
         pull_remote(uri, "toy", 9, tmp_path / "nine", storage_options=s3)
@@ -76,7 +76,9 @@ def test_s3_tampered_object_fails_the_pull(
     uri = "s3://scicurate-test/t"
     publish_remote(v1.path, uri, storage_options=s3)
     fs = s3fs.S3FileSystem(**s3)
-    fs.pipe_file("scicurate-test/t/tampered/v1/data/validation-00000-of-00001.parquet", b"evil")
+    fs.pipe_file(
+        "scicurate-test/t/tampered/v1/data/validation/validation-00000-of-00001.parquet", b"evil"
+    )
     with pytest.raises(DatasetIntegrityError, match=r"validation-00000-of-00001\.parquet"):
         pull_remote(uri, "tampered", 1, tmp_path / "out", storage_options=s3)
     assert not (tmp_path / "out").exists()
@@ -92,3 +94,20 @@ def test_immutable_remote_versions(wh: Warehouse, tmp_path: Path) -> None:
     manifest = pull_remote(uri, "toy", 1, tmp_path / "back")
     assert manifest["version"] == 1
     pull_local(tmp_path / "back", tmp_path / "again")  # a pulled copy verifies on its own
+
+
+def test_sharded_version_round_trips_through_s3_and_file(
+    wh: Warehouse, tmp_path: Path, s3: dict[str, Any]
+) -> None:
+    sharded = {"train": rows(12), "validation": rows(7, start=100)}
+    v1 = publish(wh, tmp_path / "ds", "shards", sharded, CARD, BUILDER, rows_per_file=5)
+
+    def layout(path: Path) -> list[str]:
+        return sorted(p.relative_to(path).as_posix() for p in (path / "data").rglob("*.parquet"))
+
+    assert len(layout(v1.path)) == 5  # train 3 files, validation 2, each in its own folder
+    for uri, options in (("s3://scicurate-test/sharded", s3), (f"file://{tmp_path / 'r'}", None)):
+        publish_remote(v1.path, uri, storage_options=options)
+        back = tmp_path / f"back-{uri.split(':')[0]}"
+        assert pull_remote(uri, "shards", None, back, storage_options=options)["version"] == 1
+        assert layout(back) == layout(v1.path)
