@@ -47,9 +47,10 @@ ROWS_PER_FILE = 7
 
 
 def _llamafactory_python() -> Path:
-    if LF_PYTHON.is_file():
+    # The stamp, not the interpreter: a failed install leaves a venv without LLaMA-Factory.
+    if (LF_PYTHON.parents[1] / ".synced").is_file():
         return LF_PYTHON
-    why = f"{LF_PYTHON.parent.parent.name} is missing (make llamafactory installs it)"
+    why = f"{LF_PYTHON.parents[1].name} is missing or incomplete (make llamafactory installs it)"
     if os.environ.get("SCICURATE_REQUIRE_LLAMAFACTORY") == "1":
         pytest.fail(f"SCICURATE_REQUIRE_LLAMAFACTORY=1 but {why}")
     pytest.skip(why)
