@@ -3,6 +3,7 @@ held-out forums of the shared ICLR 2024 reviews (a small model trained in the te
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,18 @@ from reviews.learned import (
     split_records,
     unit_scores,
 )
-from reviews.model import ASPECT_LABELS, ModelError, ReviewModel, TrainParams, _asks
-from reviews.segment import Unit
+from reviews.model import (
+    _START,
+    ASPECT_LABELS,
+    BREAKS,
+    LABELS,
+    ModelError,
+    ReviewModel,
+    TrainParams,
+    _asks,
+    breaks,
+)
+from reviews.segment import Unit, segment
 from reviews.shipped import DEFAULT_MODEL_DIR
 
 TRAIN, HELDOUT = 250, 40
@@ -39,6 +50,7 @@ def test_training_is_deterministic(
     model, first = small
     assert np.array_equal(model.coef, again.coef)
     assert np.array_equal(model.intercept, again.intercept)
+    assert np.array_equal(model.transitions, again.transitions)
     assert metrics == first
     assert model.save(tmp_path / "a") == again.save(tmp_path / "b")
     other, _ = fit(reviews_v2, TrainParams(seed=1, epochs=8), max_train=TRAIN, max_heldout=5)
@@ -57,6 +69,33 @@ def test_small_model_beats_fields_on_heldout_forums(
     assert macro["m"] >= macro["f"] + 0.2, (macro, ours, base)
     assert ours["dropped"] <= 0.05 < base["dropped"]
     assert ours["accuracy"] >= base["accuracy"] + 0.2
+
+
+def test_decoding_finds_the_best_label_sequence(
+    small: tuple[ReviewModel, dict[str, Any]],
+) -> None:
+    """Viterbi against every sequence: per-unit log-probabilities plus the weighted
+    transition log-probabilities of the break before each unit."""
+    model, _ = small
+    units = segment(
+        "The paper studies pruning. It is clear.\n\n- The baselines are old.\n"
+        "- Why not ResNet-50? Please add it."
+    )
+    emission = model.log_probs(units, 4)
+    trans = model.transition_weight * model.transitions
+    kinds = [brk for brk, _ in breaks(units)]
+
+    def score(seq: tuple[int, ...]) -> float:
+        prevs = (_START, *seq[:-1])
+        return sum(
+            emission[t, y] + trans[kinds[t], p, y]
+            for t, (p, y) in enumerate(zip(prevs, seq, strict=True))
+        )
+
+    best = max(itertools.product(range(len(LABELS)), repeat=len(units)), key=score)
+    assert model.predict_units(units, 4) == [LABELS[i] for i in best]
+    assert model.transitions.shape == (BREAKS, len(LABELS) + 1, len(LABELS))
+    assert np.allclose(np.exp(model.transitions).sum(axis=2), 1.0)
 
 
 def test_saved_model_round_trips_and_a_changed_file_is_refused(

@@ -101,5 +101,10 @@ def test_units_keep_their_list_marker_and_the_blank_line_before_them() -> None:
         ("", True, True),
     ]
     # 0 inside a paragraph, 1 the next item, 2 after a blank line, 3 a list that starts over
-    # (numbering back to 1, another kind of marker, a list after prose or prose after a list).
-    assert [brk for brk, _ in breaks(units)] == [2, 3, 1, 3, 1, 3, 0, 3]
+    # (numbering back to 1, another kind of marker, a list after prose or prose after a list),
+    # 4 a new heading ("Minor:").
+    assert units[-1].heading == "Minor"
+    assert [brk for brk, _ in breaks(units)] == [2, 3, 1, 3, 1, 3, 0, 4]
+    headed = segment("Strengths:\n- Clear.\n- Simple.\n\nWeaknesses:\n- Small. Only MNIST.")
+    assert [u.heading for u in headed] == ["Strengths", "Strengths", "Weaknesses", "Weaknesses"]
+    assert [brk for brk, _ in breaks(headed)] == [2, 1, 4, 0]
