@@ -85,7 +85,7 @@ def label_config() -> str:
     <RectangleLabels name="regions" toName="page">
 {labels}
     </RectangleLabels>
-    <TextArea name="region_markup" toName="page" perRegion="true" editable="true"
+    <TextArea name="region_markup" toName="page" perRegion="true" editable="true" rows="4"
               placeholder="Correct LaTeX / markdown / SMILES for the selected region"/>
   </View>
   <Header value="Note"/>
