@@ -55,7 +55,7 @@ $(LS_STAMP): requirements/labelstudio-server.txt | $(UV)
 
 labelstudio: $(LS_STAMP) ## install the Label Studio server (1.23.2) into .venv-labelstudio
 
-chromium: ## install Debian's chromium when absent (the report test renders in it)
+chromium: ## install Debian's chromium when absent (the report and labeling tests render in it)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
