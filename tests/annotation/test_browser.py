@@ -169,10 +169,19 @@ def expert_session(
     return status, body, seen
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Session-scoped and asked for first, so without chromium the test skips before Label
+    Studio (another session fixture) starts."""
+    return chromium_path()
+
+
+# A first Label Studio start (migrations) takes up to three minutes on two loaded cores.
+@pytest.mark.timeout(600)
 def test_an_expert_corrects_a_parser_region_in_the_browser(
-    wh: Warehouse, tmp_path: Path, label_studio: LabelStudioServer, project_title: str
-) -> None:
-    chromium = chromium_path()
+    chromium: str, wh: Warehouse, tmp_path: Path, label_studio: LabelStudioServer,
+    project_title: str,
+) -> None:  # fmt: skip
     store_paper(wh, tmp_path)
     ingest(wh, tmp_path / "neg.jsonl", [
         negative("fb-page", page=2),
