@@ -241,7 +241,8 @@ def import_groups(
 ) -> Iterator[list[T]]:
     """Consecutive groups of ``items`` whose JSON array (brackets and commas counted) stays
     within ``max_bytes``; an item larger than that alone goes in a group of its own. Items
-    are read as the groups are taken, so a page is rendered only when its group fills."""
+    are read lazily, at most one past the group being filled, so a push holds the rendered
+    pages of about one import call at a time."""
     group: list[T] = []
     total = 2  # the list's brackets
     for item in items:
