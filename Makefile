@@ -75,7 +75,7 @@ llamafactory: $(LF_STAMP) ## install LLaMA-Factory (0.9.5, CPU torch) into .venv
 check-trainers: $(STAMP) $(LF_STAMP) ## LLaMA-Factory loads the demo's datasets and trains 2 steps on each
 	SCICURATE_REQUIRE_LLAMAFACTORY=1 $(UV) run --no-sync pytest -q tests/trainers
 
-chromium: ## install Debian's chromium when absent (the report test renders in it)
+chromium: ## install Debian's chromium when absent (the report and labeling tests render in it)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \

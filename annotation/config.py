@@ -39,7 +39,8 @@ ERROR_TYPES: dict[str, str] = {
 NOT_AN_ERROR = "not_an_error"
 REGION_LABELS = ("formula", "table", "figure", "text", "chemical structure")
 # Tasks with a page carry a pre-selected hidden choice that shows the page section; tasks
-# without one never show it (and their 1x1 placeholder is never loaded).
+# without one never show it (Label Studio refuses to load their 1x1 placeholder, and its
+# error stays inside the hidden section, unseen).
 PAGE_SHOWN, PAGE_SHOWN_YES = "page_shown", "page"
 # 1x1 transparent PNG: tasks without a page image still satisfy the Image tag.
 BLANK_IMAGE = (
@@ -85,7 +86,7 @@ def label_config() -> str:
     <RectangleLabels name="regions" toName="page">
 {labels}
     </RectangleLabels>
-    <TextArea name="region_markup" toName="page" perRegion="true" editable="true"
+    <TextArea name="region_markup" toName="page" perRegion="true" editable="true" rows="4"
               placeholder="Correct LaTeX / markdown / SMILES for the selected region"/>
   </View>
   <Header value="Note"/>

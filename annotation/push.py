@@ -12,11 +12,11 @@ sending anything, so no task is ever created twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -54,6 +54,7 @@ MAX_BATCH = 1000
 # server's setting, which also keeps each call well inside the client's read timeout.
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 Progress = Callable[[int, int], object]
+_Built = tuple[dict[str, Any], dict[str, Any], PageView | None]  # feedback, task, page
 
 
 @dataclass
@@ -219,8 +220,40 @@ class _Pages:
         self._stack.close()
 
 
-def _json_size(task: dict[str, Any]) -> int:
+def _built(pages: _Pages, chunk: list[dict[str, Any]]) -> Iterator[_Built]:
+    """Each negative of ``chunk`` with its task (and page), built as it is asked for."""
+    for fb in chunk:
+        view = pages.view(fb)
+        yield fb, task_for(fb, view), view
+
+
+def json_size(task: dict[str, Any]) -> int:
+    """The bytes of a task as compact JSON: what the import body carries for it (the SDK
+    serialises compactly; with ``ensure_ascii`` an estimate at or above the UTF-8 size)."""
     return len(json.dumps(task, separators=(",", ":"), default=str).encode())
+
+
+T = TypeVar("T")
+
+
+def import_groups(
+    items: Iterable[T], size: Callable[[T], int], max_bytes: int = MAX_IMPORT_BYTES
+) -> Iterator[list[T]]:
+    """Consecutive groups of ``items`` whose JSON array (brackets and commas counted) stays
+    within ``max_bytes``; an item larger than that alone goes in a group of its own. Items
+    are read lazily, at most one past the group being filled, so a push holds the rendered
+    pages of about one import call at a time."""
+    group: list[T] = []
+    total = 2  # the list's brackets
+    for item in items:
+        n = size(item)
+        if group and total + 1 + n > max_bytes:  # 1: the comma before it
+            yield group
+            group, total = [], 2
+        total += n + (1 if group else 0)
+        group.append(item)
+    if group:
+        yield group
 
 
 def push_negatives(
@@ -233,10 +266,11 @@ def push_negatives(
     progress: Progress | None = None,
     home: Path | None = None,
     overlap: Overlap | None = None,
+    max_import_bytes: int = MAX_IMPORT_BYTES,
 ) -> PushResult:
     """Push the queued negatives (at most ``limit``) as tasks, ``batch_size`` (at most 1000)
-    tasks and at most ``MAX_IMPORT_BYTES`` of JSON per import call; rerunning it creates no
-    task twice.
+    tasks and at most ``max_import_bytes`` of JSON per import call (a task larger than that
+    goes alone); rerunning it creates no task twice.
 
     With ``home`` (where stored PDFs live; the CLI and the ``route-feedback`` flow pass the
     settings' home), a negative whose context cites a page of a stored paper gets that page
@@ -256,7 +290,7 @@ def push_negatives(
     pending = _queued(wh, limit)
     result.queued_before = len(pending)
 
-    def send(group: list[tuple[dict[str, Any], dict[str, Any], PageView | None]]) -> None:
+    def send(group: list[_Built]) -> None:
         ids = client.import_tasks(project_id, [task for _, task, _ in group])
         pairs = [(fb["feedback_id"], tid) for (fb, _, _), tid in zip(group, ids, strict=True)]
         _record(wh, project_id, pairs, {fb["feedback_id"]: v.image for fb, _, v in group if v})
@@ -267,17 +301,7 @@ def push_negatives(
 
     with _Pages(wh, home) as pages:
         for start in range(0, len(pending), batch_size):
-            group: list[tuple[dict[str, Any], dict[str, Any], PageView | None]] = []
-            size = 2  # the list's brackets
-            for fb in pending[start : start + batch_size]:
-                view = pages.view(fb)
-                task = task_for(fb, view)
-                n = _json_size(task) + 1
-                if group and size + n > MAX_IMPORT_BYTES:  # one task alone may exceed it
-                    send(group)
-                    group, size = [], 2
-                group.append((fb, task, view))
-                size += n
-            if group:
+            chunk = _built(pages, pending[start : start + batch_size])
+            for group in import_groups(chunk, lambda item: json_size(item[1]), max_import_bytes):
                 send(group)
     return result

@@ -19,18 +19,10 @@ from jobs.export_datasets import build_dataset
 from jobs.parse_pdfs import parse_pdfs
 from parsers.run import ParseSpec
 from tests.arxiv_replay import crawl_sample
+from tests.chromium_helpers import chromium_path
 from warehouse import Warehouse
 
 PAPERS = sample_papers(12)
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    if os.environ.get("SCICURATE_REQUIRE_CHROMIUM") == "1":
-        pytest.fail("chromium is not installed (make test installs the Debian package)")
-    pytest.skip("chromium is not installed")
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def test_report_renders_in_headless_chromium(home: Path, tmp_path: Path) -> None
     assert "ok, " in html and " failed" in html and " of " in html  # success: ok vs failed
     assert html.count('<p class="muted">none</p>') >= 1  # no problems: the table says none
 
-    chromium = _chromium()
+    chromium = chromium_path()
     from playwright.sync_api import sync_playwright
 
     shot = tmp_path / "report.png"
