@@ -95,10 +95,11 @@ demo: $(STAMP) $(LS_STAMP) ## run the pipeline offline on the bundled sample
 # The trainer check (tests/trainers, about 2 minutes warm) is part of `make test` too, wherever
 # the CPU torch for LLaMA-Factory can be installed; where it cannot, those tests skip and say so.
 test: $(STAMP) $(LS_STAMP) chromium tesseract ## run the tests (they start Label Studio, Prefect, S3 locally)
-	@if $(MAKE) --no-print-directory $(LF_STAMP); then lf=1; else lf=0; \
-	  echo "LLaMA-Factory could not be installed: the trainer check (tests/trainers) will skip"; fi; \
+	@$(MAKE) --no-print-directory $(LF_STAMP) \
+	  || echo "LLaMA-Factory could not be installed: the trainer check (tests/trainers) will skip"
 	SCICURATE_REQUIRE_LABEL_STUDIO=1 SCICURATE_REQUIRE_CHROMIUM=1 SCICURATE_REQUIRE_TESSERACT=1 \
-	  SCICURATE_REQUIRE_LLAMAFACTORY=$$lf $(UV) run --no-sync pytest
+	  SCICURATE_REQUIRE_LLAMAFACTORY=$$([ -f $(LF_STAMP) ] && echo 1 || echo 0) \
+	  $(UV) run --no-sync pytest
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(UV) run --no-sync ruff check .
